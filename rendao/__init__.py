@@ -1,0 +1,1 @@
+"""rendao (人道): the platform of a city Red Cross society."""

@@ -1,0 +1,130 @@
+"""Shared test personas and fixtures, used by every app's tests.
+
+The personas sit in a small branch tree: the city society, the 思明 and 湖里
+district branches, and a street under 思明 with a community under it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from rendao.core.middleware import SIGNED_IN_AT
+from rendao.core.models import Branch, Membership, Role, User
+
+
+@dataclass
+class Tree:
+    city: Branch
+    siming: Branch
+    huli: Branch
+    street: Branch  # 思明 › 嘉莲街道
+    community: Branch  # 思明 › 嘉莲街道 › 莲秀社区
+    school: Branch  # institutional branch under 湖里
+
+
+@dataclass
+class Personas:
+    tree: Tree
+    public: User  # a member of the public, signed in by SMS
+    volunteer: User  # a public user who volunteers (no staff role)
+    siming_staff: User  # branch administrator at 思明 district
+    huli_staff: User  # branch administrator at 湖里 district
+    city_staff: User  # branch administrator at the city society
+    finance: User  # finance officer at the city society
+    reviewer: User  # reviewer at 思明 district
+    auditor: User  # read-only auditor at the city society
+    leader: User  # read-only leader at the city society
+    sysadmin: User  # system administrator: no business permissions
+    outsider: User  # staff account with no membership at all
+
+
+def make_tree() -> Tree:
+    add = Branch.objects.add_child
+    city = Branch.objects.add_root(
+        instance=Branch(name="厦门市红十字会", kind=Branch.Kind.CITY, division_code="350200000000")
+    )
+    siming = add(
+        city, instance=Branch(name="思明区红十字会", kind=Branch.Kind.DISTRICT, division_code="350203000000")
+    )
+    huli = add(
+        city, instance=Branch(name="湖里区红十字会", kind=Branch.Kind.DISTRICT, division_code="350206000000")
+    )
+    street = add(
+        siming,
+        instance=Branch(name="嘉莲街道红十字会", kind=Branch.Kind.STREET, division_code="350203009000"),
+    )
+    community = add(street, instance=Branch(name="莲秀社区红十字会", kind=Branch.Kind.COMMUNITY))
+    school = add(
+        huli,
+        instance=Branch(
+            name="湖里中学红十字会",
+            kind=Branch.Kind.INSTITUTION,
+            institution_type=Branch.InstitutionType.SCHOOL,
+        ),
+    )
+    for b in (city, siming, huli, street, community, school):
+        b.refresh_from_db()
+    return Tree(city=city, siming=siming, huli=huli, street=street, community=community, school=school)
+
+
+def make_staff(username: str, branch: Branch | None, role_code: str | None) -> User:
+    user = User.objects.create_user(username, password="correct horse battery", display_name=username)
+    if branch is not None and role_code is not None:
+        Membership.objects.create(user=user, branch=branch, role=Role.objects.get(code=role_code))
+    return user
+
+
+@pytest.fixture
+def tree(db: None) -> Tree:
+    return make_tree()
+
+
+@pytest.fixture
+def personas(tree: Tree) -> Personas:
+    sysadmin = make_staff("sysadmin", tree.city, Role.SYSTEM_ADMIN)
+    sysadmin.is_staff = True
+    sysadmin.save()
+    return Personas(
+        tree=tree,
+        public=User.objects.create_user("public", mobile="+8613800138000"),
+        volunteer=User.objects.create_user("volunteer", mobile="+8613900139000"),
+        siming_staff=make_staff("siming", tree.siming, Role.BRANCH_ADMIN),
+        huli_staff=make_staff("huli", tree.huli, Role.BRANCH_ADMIN),
+        city_staff=make_staff("city", tree.city, Role.BRANCH_ADMIN),
+        finance=make_staff("finance", tree.city, Role.FINANCE),
+        reviewer=make_staff("reviewer", tree.siming, Role.REVIEWER),
+        auditor=make_staff("auditor", tree.city, Role.AUDITOR),
+        leader=make_staff("leader", tree.city, Role.LEADER),
+        sysadmin=sysadmin,
+        outsider=make_staff("outsider", None, None),
+    )
+
+
+def signed_in_client(user: User, *, verified: bool = True) -> Client:
+    """A test client signed in as `user`, with the second factor done when asked.
+
+    Staff pages require an OTP-verified session; tests of pages other than the
+    sign-in itself start from one.
+    """
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[SIGNED_IN_AT] = time.time()
+    if verified:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+        session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> None:
+    # The file cache outlives a test; rate-limit counters must not leak between tests.
+    cache.clear()

@@ -1,0 +1,28 @@
+"""TOTP helpers for demo accounts (printing a current code)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import CommandError
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from rendao.core.models import User
+
+
+def current_demo_code(username: str) -> str:
+    """The current six-digit code of a demo account's TOTP device.
+
+    Refused for real accounts and in production: a code printer for any account
+    would turn database access into a second factor.
+    """
+    if settings.RENDAO_ENV == "production":
+        raise CommandError("Printing TOTP codes is disabled in production.")
+    user = User.objects.filter(username=username, is_demo=True).first()
+    if user is None:
+        raise CommandError(f"{username!r} is not a demo account.")
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        raise CommandError(f"{username!r} has no TOTP device.")
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift)
+    return f"{code:0{device.digits}d}"

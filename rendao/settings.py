@@ -1,0 +1,292 @@
+"""The one settings module.
+
+Every environment variable is read here, once, through the typed helpers in
+`rendao.env`, with a comment and a safe default. `.env.example` lists them all.
+Misconfiguration is caught by system checks in `rendao.core.checks` at start-up.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from rendao.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+
+# Where the SQLite database, the task-queue file, uploads, generated keys and
+# collected static files live on a one-machine install. Created on first use.
+DATA_DIR = Path(env_str("RENDAO_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+
+# "development" (the default: demo and local use) or "production". Production
+# refuses demo data and insists on an explicit secret key (see core/checks.py).
+RENDAO_ENV = env_str("RENDAO_ENV", "development")
+
+# Django's debug pages leak internals; off unless asked for.
+DEBUG = env_bool("RENDAO_DEBUG", False)
+
+
+def _secret_key() -> str:
+    """Use RENDAO_SECRET_KEY; outside production, make one and keep it in DATA_DIR.
+
+    A generated key is written once with mode 0600 so that sessions survive a
+    restart of the demo; it is never a constant in the code.
+    """
+    configured = env_str("RENDAO_SECRET_KEY", "")
+    if configured or RENDAO_ENV == "production":
+        return configured
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+# Signs sessions, CSRF tokens and password-reset links. Required in production.
+SECRET_KEY = _secret_key()
+
+# Host names this site answers to (comma separated).
+ALLOWED_HOSTS = env_list("RENDAO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+
+# Origins trusted for CSRF on HTTPS (comma separated, with scheme).
+CSRF_TRUSTED_ORIGINS = env_list("RENDAO_CSRF_TRUSTED_ORIGINS", [])
+
+# The public base URL, used in messages and links sent out of the platform.
+SITE_URL = env_str("RENDAO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "treebeard",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "huey.contrib.djhuey",
+    "csp",
+    "rendao.core",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "rendao.core.middleware.SessionLimitsMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+
+ROOT_URLCONF = "rendao.urls"
+WSGI_APPLICATION = "rendao.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------
+# DATABASE_URL: sqlite:///path or postgres://user@host:5432/name. The default is a
+# SQLite file in DATA_DIR so the platform runs with nothing else installed.
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'rendao.sqlite3'}")
+# Seconds a PostgreSQL connection is kept open between requests (persistent
+# connections); SQLite ignores it.
+DB_CONN_MAX_AGE = env_int("RENDAO_DB_CONN_MAX_AGE", 600)
+
+_db = dj_database_url.parse(DATABASE_URL)
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["OPTIONS"] = {
+        # WAL lets readers run beside the writer; synchronous=FULL makes an
+        # acknowledged commit survive a power cut; the busy timeout (ms) and the
+        # IMMEDIATE transactions keep concurrent writers queueing instead of
+        # failing with "database is locked" on a lock upgrade.
+        "init_command": (
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;"
+            "PRAGMA foreign_keys=ON;PRAGMA busy_timeout=20000;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    _db["CONN_MAX_AGE"] = 0
+else:
+    _db["CONN_MAX_AGE"] = DB_CONN_MAX_AGE
+    _db["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache, sessions, task queue -------------------------------------------
+# REDIS_URL: when set, Redis holds the cache, the sessions and the task queue.
+REDIS_URL = env_str("REDIS_URL", "")
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    # A file cache is shared by every process on the machine, so API rate limits
+    # hold across gunicorn workers without Redis.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Run tasks inline instead of through the worker (tests set this).
+HUEY_IMMEDIATE = env_bool("RENDAO_HUEY_IMMEDIATE", False)
+HUEY: dict[str, object] = {
+    "name": "rendao",
+    "immediate": HUEY_IMMEDIATE,
+    "utc": True,
+    "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
+}
+if REDIS_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
+else:
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")})
+
+# --- Accounts and sessions ---------------------------------------------------
+AUTH_USER_MODEL = "core.User"
+LOGIN_URL = "core:signin"
+LOGIN_REDIRECT_URL = "core:home"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Idle timeout (seconds): the cookie is renewed on every request, so a session
+# ends after this long without activity (MLPS level 3 asks for it on staff).
+SESSION_IDLE_SECONDS = env_int("RENDAO_SESSION_IDLE_SECONDS", 30 * 60)
+# Absolute limit (seconds) after sign-in, however active the session is.
+SESSION_ABSOLUTE_SECONDS = env_int("RENDAO_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# SMS sign-in codes: lifetime (s), sends per number per hour, sends per IP per hour,
+# wrong guesses before a code is burnt.
+SMS_CODE_TTL_SECONDS = env_int("RENDAO_SMS_CODE_TTL_SECONDS", 5 * 60)
+SMS_CODE_PER_NUMBER_PER_HOUR = env_int("RENDAO_SMS_CODE_PER_NUMBER_PER_HOUR", 5)
+SMS_CODE_PER_IP_PER_HOUR = env_int("RENDAO_SMS_CODE_PER_IP_PER_HOUR", 20)
+SMS_CODE_MAX_ATTEMPTS = 5
+# Staff password sign-in: failures allowed per account and per IP in 15 minutes.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("RENDAO_LOGIN_FAILURES_PER_ACCOUNT", 5)
+LOGIN_FAILURES_PER_IP = env_int("RENDAO_LOGIN_FAILURES_PER_IP", 30)
+OTP_TOTP_ISSUER = "rendao"
+
+# --- HTTPS and security headers ---------------------------------------------
+# Behind a TLS-terminating proxy in production: turns on secure cookies, the
+# HTTPS redirect and trusts the proxy's X-Forwarded-Proto header.
+RENDAO_HTTPS = env_bool("RENDAO_HTTPS", False)
+# HSTS lifetime in seconds; 0 (off) unless served over HTTPS.
+SECURE_HSTS_SECONDS = env_int("RENDAO_HSTS_SECONDS", 31536000 if RENDAO_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = RENDAO_HTTPS
+SECURE_HSTS_PRELOAD = RENDAO_HTTPS
+SECURE_SSL_REDIRECT = RENDAO_HTTPS
+SESSION_COOKIE_SECURE = RENDAO_HTTPS
+CSRF_COOKIE_SECURE = RENDAO_HTTPS
+if RENDAO_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Only our own, vendored scripts and styles: no inline script, no CDN.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# --- Languages and time -----------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -----------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Outgoing messages ------------------------------------------------------
+# Message channels enabled for delivery (comma separated): console, email.
+OUTBOX_CHANNELS = env_list("RENDAO_OUTBOX_CHANNELS", ["console", "email"])
+# Delivery attempts before a message is given up as dead.
+OUTBOX_MAX_ATTEMPTS = env_int("RENDAO_OUTBOX_MAX_ATTEMPTS", 8)
+# SMTP server for the email channel; empty keeps mail in the console log.
+EMAIL_HOST = env_str("RENDAO_EMAIL_HOST", "")
+EMAIL_PORT = env_int("RENDAO_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("RENDAO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("RENDAO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = True
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("RENDAO_EMAIL_FROM", "rendao@localhost")
+if not EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# --- API --------------------------------------------------------------------
+# Requests per minute allowed to an anonymous client (per IP) and to a token.
+API_ANON_RATE = env_str("RENDAO_API_ANON_RATE", "120/m")
+API_USER_RATE = env_str("RENDAO_API_USER_RATE", "600/m")
+
+# --- Logging ----------------------------------------------------------------
+# Log level of the platform's own loggers.
+LOG_LEVEL = env_str("RENDAO_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "rendao": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}
