@@ -170,7 +170,7 @@ else:
 
 # --- Accounts and sessions ---------------------------------------------------
 AUTH_USER_MODEL = "core.User"
-LOGIN_URL = "core:signin"
+LOGIN_URL = "core:signin"  # defined in core/views/auth.py
 LOGIN_REDIRECT_URL = "core:home"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from django.urls import path
-
-from rendao.core import views
+from rendao.core.views import auth, branches, outbox, public, staff
 
 app_name = "core"
 
+# Each view module owns its URL patterns; names are unique across modules.
 urlpatterns = [
-    path("healthz", views.health, name="health"),
-    path("", views.home, name="home"),
-    path("signin/", views.home, name="signin"),
+    *public.urlpatterns,
+    *auth.urlpatterns,
+    *staff.urlpatterns,
+    *outbox.urlpatterns,
+    *branches.urlpatterns,
 ]

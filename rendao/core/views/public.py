@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import path
 from django.views.decorators.http import require_GET
 
 
@@ -13,4 +14,10 @@ def health(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    return render(request, "public/home.html")
+
+
+urlpatterns = [
+    path("healthz", health, name="health"),
+    path("", home, name="home"),
+]
