@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from rendao.core.views import auth, branches, outbox, public, staff
+from rendao.core.views import auth, branches, outbox, public, staff, tokens
 
 app_name = "core"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     *staff.urlpatterns,
     *outbox.urlpatterns,
     *branches.urlpatterns,
+    *tokens.urlpatterns,
 ]
