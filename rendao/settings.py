@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "rendao.core.context_processors.workbench",
             ],
         },
     },
@@ -250,14 +251,22 @@ USE_TZ = True
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The project's own vendored files (rendao/static) belong to no app, so the app
+# directories finder would miss them and the manifest storage would 500 on them.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # --- Outgoing messages ------------------------------------------------------
-# Message channels enabled for delivery (comma separated): console, email.
-OUTBOX_CHANNELS = env_list("RENDAO_OUTBOX_CHANNELS", ["console", "email"])
+# Which adapter delivers each logical channel, as channel=adapter pairs (comma
+# separated). Callers write to logical channels ("sms", "email", later "dingtalk",
+# "wecom", "wechat"); adapters live in rendao/core/channels/<adapter>/. The default
+# sends SMS to the console adapter so that, with no SMS account, a demo user sees
+# their sign-in code in the worker's log and on the staff outbox page. A route to
+# an unknown adapter is a system-check error at start-up.
+CHANNEL_ROUTES = env_list("RENDAO_CHANNEL_ROUTES", ["sms=console", "email=email", "console=console"])
 # Delivery attempts before a message is given up as dead.
 OUTBOX_MAX_ATTEMPTS = env_int("RENDAO_OUTBOX_MAX_ATTEMPTS", 8)
 # SMTP server for the email channel; empty keeps mail in the console log.
@@ -272,7 +281,8 @@ if not EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # --- API --------------------------------------------------------------------
-# Requests per minute allowed to an anonymous client (per IP) and to a token.
+# API rate limits as count/period (period s, m, h or d): anonymous clients per IP,
+# signed-in callers (token or session) per user. Empty switches a limit off.
 API_ANON_RATE = env_str("RENDAO_API_ANON_RATE", "120/m")
 API_USER_RATE = env_str("RENDAO_API_USER_RATE", "600/m")
 

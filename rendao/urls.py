@@ -7,7 +7,6 @@ from rendao.api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("", include("rendao.core.urls")),
 ]

@@ -10,5 +10,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        # Registers the system checks and the task definitions.
-        from rendao.core import checks, tasks  # noqa: F401
+        # Registers the system checks, the task definitions and the sign-in
+        # time stamp (a user_logged_in receiver in middleware.py).
+        from rendao.core import checks, middleware, tasks  # noqa: F401

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 GENESIS = "0" * 64
 REDACTED = "[redacted]"
-# Field names whose values never enter the audit log, whatever the caller passes.
+# Field names whose values never enter the audit log, whatever the caller passes:
+# exact names, and any name ending in one of the suffixes (e.g. "guardian_mobile").
+# Matching is by name, not substring, so "division_code" or "sessions_ended"
+# stay readable while "sms_code" and "api_token" do not.
 SENSITIVE_KEYS = frozenset(
     {
         "password",
@@ -31,17 +34,40 @@ SENSITIVE_KEYS = frozenset(
         "phone",
         "id_number",
         "id_card",
-        "code",
-        "token",
         "secret",
-        "key",
+        "token",
+        "otp",
+        "totp",
         "bank_account",
         "address",
         "email",
-        "otp",
-        "totp",
+        "key",
+        "code",
+        "sms_code",
+        "otp_code",
+        "verification_code",
     }
 )
+SENSITIVE_SUFFIXES = tuple(
+    f"_{k}"
+    for k in (
+        "password",
+        "mobile",
+        "phone",
+        "id_number",
+        "id_card",
+        "secret",
+        "token",
+        "bank_account",
+        "address",
+        "email",
+    )
+)
+
+
+def is_sensitive_key(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in SENSITIVE_KEYS or lowered.endswith(SENSITIVE_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -67,7 +93,7 @@ def redact(values: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     out: dict[str, Any] = {}
     for k, v in values.items():
-        if any(s in k.lower() for s in SENSITIVE_KEYS):
+        if is_sensitive_key(k):
             out[k] = REDACTED
         elif isinstance(v, dict):
             out[k] = redact(v)

@@ -21,6 +21,7 @@ class Perm(models.TextChoices):
     MEMBERSHIP_MANAGE = "membership.manage", _("Grant and revoke staff roles")
     AUDIT_VIEW = "audit.view", _("Read the audit log")
     OUTBOX_VIEW = "outbox.view", _("Read outgoing messages")
+    OUTBOX_RETRY = "outbox.retry", _("Send again outgoing messages that were given up")
     DASHBOARD_VIEW = "dashboard.view", _("View dashboards")
     FINANCE_VIEW = "finance.view", _("View finance records")
     FINANCE_MANAGE = "finance.manage", _("Record and reconcile finance")

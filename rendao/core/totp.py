@@ -1,13 +1,28 @@
-"""TOTP helpers for demo accounts (printing a current code)."""
+"""TOTP helpers: the enrolment QR code and secret, and demo accounts' current codes."""
 
 from __future__ import annotations
 
+from base64 import b32encode
+from binascii import unhexlify
+
+import segno
 from django.conf import settings
 from django.core.management.base import CommandError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from rendao.core.models import User
+
+
+def qr_svg_data_uri(text: str) -> str:
+    """A QR code of `text` as an SVG data: URI (CSP allows data: images, not inline script)."""
+    return str(segno.make(text, error="m").svg_data_uri(scale=5, border=2))
+
+
+def secret_for_typing(key_hex: str) -> str:
+    """The base32 secret in groups of four, for typing into an app without a camera."""
+    b32 = b32encode(unhexlify(key_hex)).decode().rstrip("=")
+    return " ".join(b32[i : i + 4] for i in range(0, len(b32), 4))
 
 
 def current_demo_code(username: str) -> str:

@@ -36,7 +36,16 @@ class Role(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.name
+        return str(self.label)
+
+    @property
+    def label(self) -> str:
+        """The role's name in the reader's language.
+
+        Built-in roles have translated names; roles an administrator adds keep
+        the name they were given.
+        """
+        return str(BUILTIN_ROLE_LABELS.get(self.code, self.name)) if self.is_builtin else self.name
 
     def clean(self) -> None:
         perms = set(self.permissions or [])
@@ -53,6 +62,18 @@ class Role(models.Model):
             )
         if self.read_only and perms - READ_PERMS:
             raise ValidationError({"permissions": _("A read-only role may hold only permissions that read.")})
+
+
+BUILTIN_ROLE_LABELS = {
+    Role.SYSTEM_ADMIN: _("System administrator"),
+    Role.BRANCH_ADMIN: _("Branch administrator"),
+    Role.FINANCE: _("Finance officer"),
+    Role.REVIEWER: _("Reviewer"),
+    Role.TRAINING_OFFICER: _("Training officer"),
+    Role.VOLUNTEER_MANAGER: _("Volunteer manager"),
+    Role.AUDITOR: _("Auditor"),
+    Role.LEADER: _("Leader"),
+}
 
 
 class Membership(models.Model):

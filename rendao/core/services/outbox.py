@@ -1,11 +1,17 @@
-"""Writing messages to the outbox. Delivery is in rendao.core.outbox_delivery."""
+"""Writing messages to the outbox and sending given-up ones again.
+
+Delivery is in rendao.core.outbox_delivery."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from rendao.core.audit import RequestMeta, audit_record
 from rendao.core.models import OutboxMessage
 
 if TYPE_CHECKING:
@@ -47,3 +53,34 @@ def _schedule(message_id: object) -> None:
     from rendao.core.tasks import outbox_deliver
 
     outbox_deliver(str(message_id))
+
+
+def outbox_retry(*, actor: User, message: OutboxMessage, meta: RequestMeta | None = None) -> OutboxMessage:
+    """Send again a message that was given up (DEAD), with a fresh set of attempts.
+
+    The caller has fetched `message` through the access function, so the actor
+    may retry it. Only DEAD messages can be retried: anything else is still on
+    its way or already delivered, and a second send would be a duplicate.
+    """
+    with transaction.atomic():
+        # Locked so that two staff pressing "retry" at once requeue it once.
+        locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+        if locked.status != OutboxMessage.Status.DEAD:
+            raise ValidationError(_("Only messages that were given up can be sent again."))
+        before = {"status": locked.status, "attempts": locked.attempts, "last_error": locked.last_error}
+        locked.status = OutboxMessage.Status.PENDING
+        locked.attempts = 0
+        locked.next_attempt_at = timezone.now()
+        locked.claimed_at = None
+        locked.save(update_fields=["status", "attempts", "next_attempt_at", "claimed_at"])
+        audit_record(
+            actor=actor,
+            action="outbox.retry",
+            obj=locked,
+            branch=locked.branch,
+            before=before,
+            after={"status": locked.status, "attempts": 0},
+            meta=meta,
+        )
+        transaction.on_commit(lambda: _schedule(locked.pk))
+    return locked

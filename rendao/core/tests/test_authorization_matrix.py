@@ -1,0 +1,242 @@
+"""The authorization matrix: every branch-scoped endpoint × every actor × an object
+inside and an object outside the actor's scope.
+
+Each case asserts that exactly the allowed actors succeed (2xx, and for a list the
+object is in it) and that everyone else is refused (401/403/404, a redirect to a
+sign-in page, or — for a list — a 2xx that leaves the object out).
+
+HOW TO ADD AN ENDPOINT (every later issue does this for its branch-scoped pages
+and API operations):
+
+1. If the endpoint needs objects of its own, add a builder to `TARGET_BUILDERS`:
+   a function `(tree, personas) -> object` per target name ("siming" must build
+   an object inside 思明's subtree, "huli" one inside 湖里's). Reuse the targets
+   that exist when the endpoint is about branches or memberships.
+2. Add one `Row` to `ROWS`: a name, the URL built from the target object, the
+   method, `kind` ("detail": the status decides; "list": the object's id must be
+   in the JSON items or the page), and who is allowed for each target — written
+   out by hand from the roles (`rendao/core/migrations/0003_builtin_roles.py`),
+   which is the point: the table is the specification, not a copy of the code.
+   The sets below (`BRANCH_SEE`, `MEMBERSHIP_SEE`, …) cover the common cases.
+3. For writes (POST), give `data` and make sure a refused case changes nothing:
+   add a `check_unchanged` function.
+
+Actors are the personas of `rendao.conftest` signed in with their session (staff
+with the second factor done), plus anonymous callers, a half-signed-in staff
+member, and personal access tokens (`TOKEN_ACTORS`): unrestricted and limited to
+a branch. Pages ignore tokens, so token actors are never allowed on pages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pytest
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+
+from rendao.conftest import Personas, Tree, make_staff, signed_in_client
+from rendao.core.audit import RequestMeta
+from rendao.core.models import Branch, Role
+from rendao.core.services.tokens import token_create
+
+pytestmark = pytest.mark.django_db
+
+# --- actors -------------------------------------------------------------------------
+
+PERSONA_ACTORS = [
+    "public",
+    "volunteer",
+    "siming_staff",
+    "huli_staff",
+    "city_staff",
+    "finance",
+    "reviewer",
+    "auditor",
+    "leader",
+    "sysadmin",
+    "outsider",
+]
+# name: (persona, branch the token is limited to, or None for the whole scope)
+TOKEN_ACTORS: dict[str, tuple[str, str | None]] = {
+    "siming_staff+token": ("siming_staff", None),
+    "city_staff+token@huli": ("city_staff", "huli"),
+    "finance+token": ("finance", None),
+}
+OTHER_ACTORS = ["anonymous", "city_staff_unverified"]
+ACTORS = PERSONA_ACTORS + list(TOKEN_ACTORS) + OTHER_ACTORS
+
+TARGETS = ["siming", "huli"]
+
+# Who may see branches in each subtree: BRANCH_VIEW, or SYSTEM_ACCOUNTS for the
+# system administrator, who must find a branch to grant roles at it.
+BRANCH_SEE_PAGES = {
+    "siming": {"siming_staff", "city_staff", "finance", "reviewer", "auditor", "leader", "sysadmin"},
+    "huli": {"huli_staff", "city_staff", "finance", "auditor", "leader", "sysadmin"},
+}
+# Tokens reach the API only (their user's scope, narrowed to the token's branch).
+BRANCH_SEE_TOKENS = {
+    "siming": {"siming_staff+token", "finance+token"},
+    "huli": {"city_staff+token@huli", "finance+token"},
+}
+BRANCH_SEE_API = {t: BRANCH_SEE_PAGES[t] | BRANCH_SEE_TOKENS[t] for t in TARGETS}
+# Who may see the staff memberships in each subtree: MEMBERSHIP_VIEW or SYSTEM_ACCOUNTS.
+MEMBERSHIP_SEE_PAGES = {
+    "siming": {"siming_staff", "city_staff", "auditor", "sysadmin"},
+    "huli": {"huli_staff", "city_staff", "auditor", "sysadmin"},
+}
+MEMBERSHIP_SEE_TOKENS = {"siming": {"siming_staff+token"}, "huli": {"city_staff+token@huli"}}
+MEMBERSHIP_SEE_API = {t: MEMBERSHIP_SEE_PAGES[t] | MEMBERSHIP_SEE_TOKENS[t] for t in TARGETS}
+
+
+# --- targets ------------------------------------------------------------------------
+
+
+def _branch_target(tree: Tree, personas: Personas, target: str) -> Branch:
+    # Below the district itself, so that a role held at the district is shown to
+    # reach down its subtree.
+    return {"siming": tree.street, "huli": tree.school}[target]
+
+
+def _membership_target(tree: Tree, personas: Personas, target: str) -> Any:
+    branch = _branch_target(tree, personas, target)
+    user = make_staff(f"matrix_{target}", branch, Role.REVIEWER)
+    return user.memberships.get()
+
+
+TARGET_BUILDERS: dict[str, Callable[[Tree, Personas, str], Any]] = {
+    "branch": _branch_target,
+    "membership": _membership_target,
+}
+
+
+# --- rows ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    # Builds the URL from the target object, or None when the URL does not exist
+    # (yet) in this checkout: the row is then skipped, not silently passed.
+    url: Callable[[Any], str | None]
+    allowed: dict[str, set[str]]
+    target: str = "branch"
+    kind: Literal["detail", "list"] = "detail"
+    method: Literal["get", "post"] = "get"
+    data: dict[str, Any] = field(default_factory=dict)
+    check_unchanged: Callable[[Any], None] | None = None
+
+
+def _reverse(name: str, **kwargs: Any) -> str | None:
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return None
+
+
+ROWS = [
+    Row(
+        name="api GET /staff/branches",
+        url=lambda obj: "/api/v1/staff/branches?limit=200",
+        kind="list",
+        allowed=BRANCH_SEE_API,
+    ),
+    Row(
+        name="api GET /staff/memberships?branch=",
+        url=lambda obj: f"/api/v1/staff/memberships?branch={obj.pk}",
+        allowed=MEMBERSHIP_SEE_API,
+    ),
+    Row(
+        name="api GET /staff/memberships",
+        url=lambda obj: "/api/v1/staff/memberships?limit=200",
+        target="membership",
+        kind="list",
+        allowed=MEMBERSHIP_SEE_API,
+    ),
+    Row(
+        name="page core:branch_detail",
+        url=lambda obj: _reverse("core:branch_detail", pk=obj.pk),
+        allowed=BRANCH_SEE_PAGES,
+    ),
+    Row(
+        name="page core:branches",
+        url=lambda obj: _reverse("core:branches"),
+        kind="list",
+        allowed=BRANCH_SEE_PAGES,
+    ),
+]
+
+
+# --- machinery ------------------------------------------------------------------------
+
+
+def _client(actor: str, personas: Personas) -> Client:
+    if actor == "anonymous":
+        return Client()
+    if actor == "city_staff_unverified":
+        return signed_in_client(personas.city_staff, verified=False)
+    if actor in TOKEN_ACTORS:
+        persona, branch_name = TOKEN_ACTORS[actor]
+        branch = getattr(personas.tree, branch_name) if branch_name else None
+        _, plaintext = token_create(
+            actor=getattr(personas, persona), name="matrix", branch=branch, meta=RequestMeta()
+        )
+        return Client(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    return signed_in_client(getattr(personas, actor))
+
+
+def _lists(response: Any, obj: Any) -> bool:
+    """Whether a list response shows the object."""
+    if response["Content-Type"].startswith("application/json"):
+        return obj.pk in {item["id"] for item in json.loads(response.content)["items"]}
+    # Pages link each object by its detail URL.
+    detail = _reverse("core:branch_detail", pk=obj.pk) if isinstance(obj, Branch) else None
+    return detail is not None and f'href="{detail}"' in response.content.decode()
+
+
+def _refused(response: Any) -> bool:
+    if response.status_code in (401, 403, 404):
+        return True
+    # Pages send the unauthenticated and the half-signed-in to a sign-in page.
+    return response.status_code == 302 and "signin" in response["Location"]
+
+
+CASES = [
+    pytest.param(row, actor, target, id=f"{row.name} | {actor} | {target}")
+    for row in ROWS
+    for actor in ACTORS
+    for target in TARGETS
+]
+
+
+def test_the_matrix_covers_every_actor_and_target() -> None:
+    for row in ROWS:
+        assert set(row.allowed) == set(TARGETS), row.name
+        for target, allowed in row.allowed.items():
+            assert allowed <= set(ACTORS), (row.name, target, allowed - set(ACTORS))
+
+
+@pytest.mark.parametrize(("row", "actor", "target"), CASES)
+def test_exactly_the_allowed_actors_succeed(personas: Personas, row: Row, actor: str, target: str) -> None:
+    obj = TARGET_BUILDERS[row.target](personas.tree, personas, target)
+    url = row.url(obj)
+    if url is None:
+        pytest.skip(f"{row.name} is not in this checkout")
+    client = _client(actor, personas)
+    response = client.post(url, row.data) if row.method == "post" else client.get(url)
+    expected = actor in row.allowed[target]
+
+    if expected:
+        assert 200 <= response.status_code < 300, (response.status_code, response.content[:300])
+        if row.kind == "list":
+            assert _lists(response, obj), "the object is missing from the list"
+    else:
+        if row.kind == "list" and 200 <= response.status_code < 300:
+            assert not _lists(response, obj), "an out-of-scope object is listed"
+        else:
+            assert _refused(response), (response.status_code, response.content[:300])
+        if row.check_unchanged is not None:
+            row.check_unchanged(obj)
