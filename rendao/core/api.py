@@ -10,13 +10,15 @@ token's branch); an id outside that scope is a 404, as if it did not exist.
 # annotations at import, and through `@paginate`'s wrapper it would resolve the
 # strings in ninja's module instead of this one.
 
+import secrets
 from datetime import datetime
 from typing import Any, Literal
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -224,17 +226,49 @@ def _scope_paths(user: User, perms: tuple[Perm, ...]) -> list[str]:
 # --- Public ----------------------------------------------------------------
 
 
+class BranchPage(Schema):
+    items: list[BranchOut]
+    count: int = Field(description="Active branches in all.")
+
+
+# Seconds a rendered page of the public branch list is kept. Branch writes bump
+# the list's version (rendao.core.signals), so this is only a safety net.
+BRANCH_LIST_CACHE_SECONDS = 300
+BRANCH_LIST_VERSION_KEY = "rendao:api:branches:version"
+
+
+def branch_list_version() -> str:
+    version = cache.get(BRANCH_LIST_VERSION_KEY)
+    if version is None:
+        version = secrets.token_hex(8)
+        cache.add(BRANCH_LIST_VERSION_KEY, version, None)
+        version = cache.get(BRANCH_LIST_VERSION_KEY, version)
+    return str(version)
+
+
 @router.get(
     "/branches",
     auth=None,
-    response={200: list[BranchOut], **errors(422)},
+    response={200: BranchPage, **errors(422)},
     tags=["branches"],
     summary="List active branches (public)",
 )
-@paginate(Pagination)
-def branch_list(request: HttpRequest) -> QuerySet[Branch]:
-    """Every active branch in tree order, with its public office information."""
-    return _public_branches().order_by("path")
+def branch_list(request: HttpRequest, page: Query[PageInput]) -> HttpResponse:
+    """Every active branch in tree order, with its public office information.
+
+    Read by every visitor's branch finder and by open-data clients, and it
+    changes a few times a year: each page is rendered once per version of the
+    list and then served from the cache as ready JSON.
+    """
+    key = f"rendao:api:branches:{branch_list_version()}:{page.limit}:{page.offset}"
+    body: bytes | None = cache.get(key)
+    if body is None:
+        qs = _public_branches().order_by("path")
+        items = list(qs[page.offset : page.offset + page.limit])
+        data = BranchPage.model_validate({"items": items, "count": qs.count()}, from_attributes=True)
+        body = data.model_dump_json().encode()
+        cache.set(key, body, BRANCH_LIST_CACHE_SECONDS)
+    return HttpResponse(body, content_type="application/json")
 
 
 @router.get(

@@ -12,4 +12,4 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Registers the system checks, the task definitions and the sign-in
         # time stamp (a user_logged_in receiver in middleware.py).
-        from rendao.core import checks, middleware, tasks  # noqa: F401
+        from rendao.core import checks, middleware, signals, tasks  # noqa: F401

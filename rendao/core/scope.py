@@ -48,8 +48,8 @@ def scope_paths(user: User | AnonymousUser, perm: Perm | str) -> list[str]:
     cache: dict[str, list[str]] = user.__dict__.setdefault("_rendao_scope_cache", {})
     key = str(perm)
     if key not in cache:
-        rows = Membership.objects.filter(user=user).values_list("branch__path", "role__permissions")
-        prefixes = {path for path, perms in rows if key in (perms or [])}
+        rows = _membership_rows(user)
+        prefixes = {path for path, perms in rows if key in perms}
         token_path: str | None = getattr(user, TOKEN_BRANCH_ATTR, None)
         if token_path is not None:
             # A token limited to a branch: keep the parts of each subtree inside it.
@@ -62,6 +62,24 @@ def scope_paths(user: User | AnonymousUser, perm: Perm | str) -> list[str]:
             prefixes = narrowed
         cache[key] = _minimal(prefixes)
     return cache[key]
+
+
+def _membership_rows(user: User) -> list[tuple[str, frozenset[str]]]:
+    """(branch path, permissions) of each of the user's memberships, read once per request.
+
+    Kept on the user object, which lives as long as the request, so a page or
+    API call that checks several permissions costs one query in all.
+    """
+    rows: list[tuple[str, frozenset[str]]] | None = user.__dict__.get("_rendao_membership_rows")
+    if rows is None:
+        rows = [
+            (path, frozenset(perms or []))
+            for path, perms in Membership.objects.filter(user=user).values_list(
+                "branch__path", "role__permissions"
+            )
+        ]
+        user.__dict__["_rendao_membership_rows"] = rows
+    return rows
 
 
 def has_perm_anywhere(user: User | AnonymousUser, perm: Perm | str) -> bool:
@@ -124,3 +142,4 @@ def get_in_scope(
 def forget_scope_cache(user: User | AnonymousUser) -> None:
     """Call after changing a user's memberships within the same request."""
     user.__dict__.pop("_rendao_scope_cache", None)
+    user.__dict__.pop("_rendao_membership_rows", None)

@@ -159,9 +159,9 @@ def test_the_staff_branch_list_costs_the_same_however_many_branches(personas: Pe
     add_communities(personas.tree.community, 30)
     many = count_queries(client, "/api/v1/staff/branches")
     assert few == many
-    # token lookup; scope rows for token.use, branch.view and system.accounts
-    # (one query per permission asked about); count; page
-    assert many == 6
+    # token lookup; the caller's membership rows (once, whatever the number of
+    # permissions asked about); count; page
+    assert many == 4
 
 
 # --- staff memberships ------------------------------------------------------------------
@@ -239,3 +239,23 @@ def test_me_lists_roles_as_role_at_branch(personas: Personas) -> None:
     ]
     assert [m["role"] for m in body["memberships"]] == [Role.BRANCH_ADMIN, Role.REVIEWER]
     assert body["mobile_masked"] is None
+
+
+def test_the_cached_public_list_shows_a_change_at_once(personas: Personas) -> None:
+    client = Client()
+    before = client.get("/api/v1/branches", {"limit": 200}).json()
+    branch = personas.tree.school
+    branch.name = "湖里实验中学红十字会"
+    branch.save()
+    after = client.get("/api/v1/branches", {"limit": 200}).json()
+    assert before["count"] == after["count"]
+    names = {item["name"] for item in after["items"]}
+    assert "湖里实验中学红十字会" in names
+    assert "湖里中学红十字会" not in names
+
+
+def test_a_cached_page_costs_no_query(personas: Personas, django_assert_num_queries: Any) -> None:
+    client = Client()
+    client.get("/api/v1/branches")
+    with django_assert_num_queries(0):
+        assert client.get("/api/v1/branches").status_code == 200
