@@ -40,7 +40,7 @@ from django.urls import NoReverseMatch, reverse
 
 from rendao.conftest import Personas, Tree, make_staff, signed_in_client
 from rendao.core.audit import RequestMeta
-from rendao.core.models import Branch, Role
+from rendao.core.models import Branch, Membership, OutboxMessage, Role
 from rendao.core.services.tokens import token_create
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +90,14 @@ MEMBERSHIP_SEE_PAGES = {
 }
 MEMBERSHIP_SEE_TOKENS = {"siming": {"siming_staff+token"}, "huli": {"city_staff+token@huli"}}
 MEMBERSHIP_SEE_API = {t: MEMBERSHIP_SEE_PAGES[t] | MEMBERSHIP_SEE_TOKENS[t] for t in TARGETS}
+# Who may change branches (BRANCH_MANAGE): the branch administrators above them.
+BRANCH_MANAGE_PAGES = {"siming": {"siming_staff", "city_staff"}, "huli": {"huli_staff", "city_staff"}}
+# Who may grant and revoke roles: MEMBERSHIP_MANAGE in scope, or the system
+# administrator (SYSTEM_ACCOUNTS), who manages accounts everywhere.
+MEMBERSHIP_MANAGE_PAGES = {t: BRANCH_MANAGE_PAGES[t] | {"sysadmin"} for t in TARGETS}
+# Who may read the outbox (OUTBOX_VIEW) and send a given-up message again (OUTBOX_RETRY).
+OUTBOX_SEE_PAGES = {t: BRANCH_MANAGE_PAGES[t] | {"auditor"} for t in TARGETS}
+OUTBOX_RETRY_PAGES = BRANCH_MANAGE_PAGES
 
 
 # --- targets ------------------------------------------------------------------------
@@ -107,9 +115,29 @@ def _membership_target(tree: Tree, personas: Personas, target: str) -> Any:
     return user.memberships.get()
 
 
+def _leaf_branch_target(tree: Tree, personas: Personas, target: str) -> Branch:
+    # A branch without children, so that deactivating it is allowed when in scope.
+    return {"siming": tree.community, "huli": tree.school}[target]
+
+
+def _dead_message_target(tree: Tree, personas: Personas, target: str) -> OutboxMessage:
+    return OutboxMessage.objects.create(
+        channel="email",
+        recipient="someone@example.org",
+        kind="test",
+        subject=f"matrix message {target}",
+        body="-",
+        branch=_branch_target(tree, personas, target),
+        status=OutboxMessage.Status.DEAD,
+        attempts=8,
+    )
+
+
 TARGET_BUILDERS: dict[str, Callable[[Tree, Personas, str], Any]] = {
     "branch": _branch_target,
+    "leaf_branch": _leaf_branch_target,
     "membership": _membership_target,
+    "dead_message": _dead_message_target,
 }
 
 
@@ -167,7 +195,59 @@ ROWS = [
         kind="list",
         allowed=BRANCH_SEE_PAGES,
     ),
+    Row(
+        name="page core:branch_create (form)",
+        url=lambda obj: _reverse("core:branch_create", pk=obj.pk),
+        allowed=BRANCH_MANAGE_PAGES,
+    ),
+    Row(
+        name="page core:branch_edit (form)",
+        url=lambda obj: _reverse("core:branch_edit", pk=obj.pk),
+        allowed=BRANCH_MANAGE_PAGES,
+    ),
+    Row(
+        name="page core:branch_deactivate",
+        url=lambda obj: _reverse("core:branch_deactivate", pk=obj.pk),
+        target="leaf_branch",
+        method="post",
+        allowed=BRANCH_MANAGE_PAGES,
+        check_unchanged=lambda obj: _assert(Branch.objects.get(pk=obj.pk).is_active),
+    ),
+    Row(
+        name="page core:membership_grant (form)",
+        url=lambda obj: _reverse("core:membership_grant", pk=obj.pk),
+        allowed=MEMBERSHIP_MANAGE_PAGES,
+    ),
+    Row(
+        name="page core:membership_revoke",
+        url=lambda obj: _reverse("core:membership_revoke", pk=obj.pk),
+        target="membership",
+        method="post",
+        allowed=MEMBERSHIP_MANAGE_PAGES,
+        check_unchanged=lambda obj: _assert(Membership.objects.filter(pk=obj.pk).exists()),
+    ),
+    Row(
+        name="page core:outbox",
+        url=lambda obj: _reverse("core:outbox"),
+        target="dead_message",
+        kind="list",
+        allowed=OUTBOX_SEE_PAGES,
+    ),
+    Row(
+        name="page core:outbox_retry",
+        url=lambda obj: _reverse("core:outbox_retry", pk=obj.pk),
+        target="dead_message",
+        method="post",
+        allowed=OUTBOX_RETRY_PAGES,
+        check_unchanged=lambda obj: _assert(
+            OutboxMessage.objects.get(pk=obj.pk).status == OutboxMessage.Status.DEAD
+        ),
+    ),
 ]
+
+
+def _assert(condition: bool) -> None:
+    assert condition, "a refused request changed something"
 
 
 # --- machinery ------------------------------------------------------------------------
@@ -192,6 +272,8 @@ def _lists(response: Any, obj: Any) -> bool:
     """Whether a list response shows the object."""
     if response["Content-Type"].startswith("application/json"):
         return obj.pk in {item["id"] for item in json.loads(response.content)["items"]}
+    if isinstance(obj, OutboxMessage):
+        return obj.subject in response.content.decode()
     # Pages link each object by its detail URL.
     detail = _reverse("core:branch_detail", pk=obj.pk) if isinstance(obj, Branch) else None
     return detail is not None and f'href="{detail}"' in response.content.decode()
@@ -230,6 +312,11 @@ def test_exactly_the_allowed_actors_succeed(personas: Personas, row: Row, actor:
     expected = actor in row.allowed[target]
 
     if expected:
+        if row.method == "post":
+            # A page's write answers with a redirect back (POST/redirect/GET).
+            assert response.status_code == 302, (response.status_code, response.content[:300])
+            assert "signin" not in response["Location"]
+            return
         assert 200 <= response.status_code < 300, (response.status_code, response.content[:300])
         if row.kind == "list":
             assert _lists(response, obj), "the object is missing from the list"
