@@ -234,3 +234,12 @@ def test_the_workbench_query_count_does_not_grow_with_the_tree(
     assert (
         response.content.decode().count("<option ") == 30 + 3 + 2 + 2
     )  # 思明 subtree, 湖里 subtree, languages
+
+
+def test_the_menu_offers_branches_and_tokens_to_those_who_may_use_them(personas: Personas) -> None:
+    html = staff_client(personas.siming_staff).get(WORKBENCH).content.decode()
+    assert reverse("core:branches") in html
+    assert reverse("core:tokens") in html
+    reviewer = staff_client(personas.reviewer).get(WORKBENCH).content.decode()
+    assert reverse("core:branches") in reviewer
+    assert reverse("core:tokens") not in reviewer

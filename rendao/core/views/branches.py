@@ -48,7 +48,7 @@ def branch_list(request: HttpRequest) -> HttpResponse:
     branches = list(selectors.branch_list_for(user=request.user))
     top = min((b.depth for b in branches), default=1)
     rows = [{"branch": b, "indent": "　" * (b.depth - top)} for b in branches]
-    return render(request, "staff/branch_list.html", {"rows": rows})
+    return render(request, "staff/branch_list.html", {"rows": rows, "nav": "branches"})
 
 
 @staff_required
@@ -68,6 +68,7 @@ def branch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_add_child": may_manage and bool(branch_services.allowed_child_kinds(branch)),
         "may_grant": membership_services.may_manage_memberships(user, branch),
     }
+    context["nav"] = "branches"
     return render(request, "staff/branch_detail.html", context)
 
 
@@ -91,7 +92,9 @@ def branch_create(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Branch %(name)s created.") % {"name": child.name})
             return _detail(child)
     status = 400 if form.is_bound else 200
-    return render(request, "staff/branch_form.html", {"form": form, "parent": parent}, status=status)
+    return render(
+        request, "staff/branch_form.html", {"form": form, "parent": parent, "nav": "branches"}, status=status
+    )
 
 
 @staff_required
@@ -114,7 +117,9 @@ def branch_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Changes saved."))
             return _detail(branch)
     status = 400 if form.is_bound else 200
-    return render(request, "staff/branch_form.html", {"form": form, "branch": branch}, status=status)
+    return render(
+        request, "staff/branch_form.html", {"form": form, "branch": branch, "nav": "branches"}, status=status
+    )
 
 
 def _set_active(request: HttpRequest, pk: int, *, active: bool) -> HttpResponse:
@@ -172,7 +177,12 @@ def membership_grant(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return _detail(branch)
     status = 400 if form.is_bound else 200
-    return render(request, "staff/membership_form.html", {"form": form, "branch": branch}, status=status)
+    return render(
+        request,
+        "staff/membership_form.html",
+        {"form": form, "branch": branch, "nav": "branches"},
+        status=status,
+    )
 
 
 @staff_required

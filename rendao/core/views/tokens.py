@@ -81,6 +81,7 @@ def _page(
         "new_token": new_token,
         "now": timezone.now(),
     }
+    context["nav"] = "tokens"
     return render(request, "staff/tokens.html", context, status=status)
 
 
