@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client, RequestFactory
+from django.utils import translation
 from ninja.errors import HttpError
 
 from rendao.conftest import Personas, signed_in_client
@@ -77,7 +78,8 @@ def test_a_body_that_is_not_json_is_a_bad_request_in_our_words(rf: RequestFactor
     from rendao.api import api
 
     request = rf.post("/api/v1/x", data="{not json", content_type="application/json")
-    response = api.on_exception(request, HttpError(400, "Cannot parse request body"))
+    with translation.override("en"):
+        response = api.on_exception(request, HttpError(400, "Cannot parse request body"))
     error = assert_error(response, 400, "bad_request")
     assert error["message"] == "The request body is not valid JSON."
 
