@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "csp",
     "rendao.core",
+    "rendao.privacy",
 ]
 
 MIDDLEWARE = [
@@ -258,6 +259,16 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# --- Personal-data vault ----------------------------------------------------
+# AES-256-GCM keys for personal fields: "kid:base64key,kid:base64key"; the first
+# encrypts, all decrypt (rotation: put a new key first, run vault_rotate).
+VAULT_KEYS = env_str("RENDAO_VAULT_KEYS", "")
+# Or a file with one "kid base64key" per line (first line encrypts); read at start.
+VAULT_KEYS_FILE = env_str("RENDAO_VAULT_KEYS_FILE", "")
+# HMAC key (base64 of 32 bytes) for blind indexes: exact lookups of phone and ID
+# numbers without storing them. Changing it needs `vault_rotate --reindex`.
+VAULT_INDEX_KEY = env_str("RENDAO_VAULT_INDEX_KEY", "")
 
 # --- Outgoing messages ------------------------------------------------------
 # Which adapter delivers each logical channel, as channel=adapter pairs (comma

@@ -28,3 +28,26 @@ def mask_mobile(mobile: str | None) -> str:
     if len(digits) > 2:
         return "*" * (len(digits) - 2) + digits[-2:]
     return "*" * len(digits)
+
+
+def mask_name(name: str | None) -> str:
+    """`张三明` → `张*明`, `张三` → `张*`, `欧阳娜娜` → `欧**娜`: first and (for three
+    or more characters) last character kept, the rest starred."""
+    if not name:
+        return ""
+    chars = list(name.strip())
+    if len(chars) <= 1:
+        return "*"
+    if len(chars) == 2:
+        return chars[0] + "*"
+    return chars[0] + "*" * (len(chars) - 2) + chars[-1]
+
+
+def mask_id_number(number: str | None) -> str:
+    """`350203199001011234` → `350203********1234`: region and last four kept."""
+    if not number:
+        return ""
+    n = number.strip()
+    if len(n) < 10:
+        return "*" * len(n)
+    return n[:6] + "*" * (len(n) - 10) + n[-4:]

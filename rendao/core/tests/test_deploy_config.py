@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from rendao.privacy.keyring import new_key
+
 REPO = Path(__file__).resolve().parents[3]
 ENV_EXAMPLE = REPO / ".env.example"
 _LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
@@ -75,6 +77,8 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="rendao.settings",
         RENDAO_SECRET_KEY=secrets.token_urlsafe(64),
         RENDAO_EMAIL_PASSWORD=secrets.token_urlsafe(16),
+        RENDAO_VAULT_KEYS=f"k1:{new_key()}",
+        RENDAO_VAULT_INDEX_KEY=new_key(),
         # /var/lib/rendao does not exist on a test machine.
         RENDAO_DATA_DIR=str(tmp_path),
     )
@@ -117,6 +121,8 @@ def test_it_leaves_secrets_for_the_operator_to_fill_in() -> None:
     # deployed by mistake with a key published in the repository.
     assert values["RENDAO_SECRET_KEY"] == ""
     assert values["RENDAO_EMAIL_PASSWORD"] == ""
+    assert values["RENDAO_VAULT_KEYS"] == ""
+    assert values["RENDAO_VAULT_INDEX_KEY"] == ""
 
 
 def test_the_production_example_passes_check_deploy(tmp_path: Path) -> None:
@@ -131,6 +137,9 @@ def test_the_production_example_passes_check_deploy(tmp_path: Path) -> None:
     ("overrides", "check_id"),
     [
         pytest.param({"RENDAO_SECRET_KEY": ""}, "rendao.E001", id="missing secret key"),
+        pytest.param({"RENDAO_VAULT_KEYS": ""}, "rendao.E201", id="missing vault keys"),
+        pytest.param({"RENDAO_VAULT_KEYS": "k1:tooshort"}, "rendao.E201", id="malformed vault key"),
+        pytest.param({"RENDAO_VAULT_INDEX_KEY": ""}, "rendao.E201", id="missing index key"),
         pytest.param({"RENDAO_ENV": "bogus"}, "rendao.E002", id="unknown environment"),
         pytest.param({"RENDAO_DEBUG": "true"}, "rendao.E003", id="debug in production"),
         pytest.param({"RENDAO_SITE_URL": "rendao.example.org"}, "rendao.E004", id="site url without scheme"),
