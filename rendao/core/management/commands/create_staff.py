@@ -69,7 +69,7 @@ class Command(BaseCommand):
 
     def _branch(self, ref: str) -> Branch:
         ref = ref.strip()
-        branch = None
+        branch: Branch | None = None
         if ref.isdigit() and len(ref) == 12:
             branch = Branch.objects.filter(division_code=ref).order_by("depth").first()
         elif ref.isdigit():
