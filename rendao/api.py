@@ -36,6 +36,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.openapi.docs import DocsBase
 
+from rendao.approvals.api import router as approvals_router
 from rendao.core.api import router as core_router
 from rendao.core.api_auth import TOKEN_OR_SESSION, AnonThrottle, CsrfFailed, UserThrottle
 
@@ -238,3 +239,6 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 
 api.add_router("/", core_router)
+api.add_router("/approvals", approvals_router)
+api.add_router("/", "rendao.uploads.api.router")
+api.add_router("/me", "rendao.privacy.api.router")

@@ -6,7 +6,9 @@ district branches, and a street under 思明 with a community under it.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -15,6 +17,7 @@ from django.test import Client
 
 from rendao.core.middleware import SIGNED_IN_AT
 from rendao.core.models import Branch, Membership, Role, User
+from rendao.privacy.detect import find_pii
 
 
 @dataclass
@@ -128,3 +131,65 @@ def signed_in_client(user: User, *, verified: bool = True) -> Client:
 def _clean_cache() -> None:
     # The file cache outlives a test; rate-limit counters must not leak between tests.
     cache.clear()
+
+
+# --- the log proof: no test may log a personal number ----------------------------
+
+
+class PiiLogGuard(logging.Handler):
+    """Scans every log record of the session for ID and mobile numbers (issue #3).
+
+    Every record any test makes is read (see _pii_log_guard_installed). A hit
+    fails the test during which it was logged; the hit itself is kept masked.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.hits: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)  # with the traceback, if any
+        except Exception:  # a broken format string must not hide the raw arguments
+            text = f"{record.msg} {record.args}"
+        found = find_pii(text)
+        if found:
+            self.hits.append(f"{record.name}: {', '.join(map(str, found))}")
+
+
+PII_LOG_GUARD = PiiLogGuard()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pii_log_guard_installed() -> Iterator[PiiLogGuard]:
+    # Hooked into Logger.handle rather than added as a handler: any test that
+    # runs django.setup() or a management command re-applies LOGGING, which
+    # replaces the handlers of configured loggers ("rendao") and would quietly
+    # unhook a handler-based guard. Every record passes through handle() once,
+    # on the logger that made it, whatever the handlers and propagation.
+    original = logging.Logger.handle
+
+    def handle(self: logging.Logger, record: logging.LogRecord) -> None:
+        PII_LOG_GUARD.handle(record)
+        original(self, record)
+
+    logging.Logger.handle = handle  # type: ignore[method-assign]
+    yield PII_LOG_GUARD
+    logging.Logger.handle = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _no_pii_logged(_pii_log_guard_installed: PiiLogGuard) -> Iterator[None]:
+    _pii_log_guard_installed.hits.clear()
+    yield
+    if _pii_log_guard_installed.hits:
+        hits = list(_pii_log_guard_installed.hits)
+        _pii_log_guard_installed.hits.clear()
+        pytest.fail(f"personal numbers were logged during this test: {hits}")
+
+
+@pytest.fixture
+def pii_log_guard(_pii_log_guard_installed: PiiLogGuard) -> PiiLogGuard:
+    """The session's log guard, for the test that proves it catches a leak."""
+    return _pii_log_guard_installed

@@ -13,6 +13,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from rendao.approvals.services import approvals_sweep
 from rendao.core.outbox_delivery import outbox_sweep
 from rendao.core.services.accounts import signin_records_purge
 
@@ -27,3 +28,9 @@ def outbox_sweep_every_minute() -> None:
 def signin_records_purge_hourly() -> None:
     """Drop sign-in codes and password attempts older than a day (PIPL: keep no more than needed)."""
     signin_records_purge()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def approvals_sweep_every_five_minutes() -> None:
+    """Remind deciders of approval steps near their time limit; escalate overdue ones (idempotent)."""
+    approvals_sweep()

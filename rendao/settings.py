@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "csp",
     "rendao.core",
     "rendao.privacy",
+    "rendao.uploads",
+    "rendao.approvals",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +262,37 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- Uploads (rendao/uploads) ------------------------------------------------
+# Largest file accepted in any request, in bytes: counted while the body streams
+# in, and a file past it is dropped before it is kept whole (each upload purpose
+# has its own, lower limit). Keep nginx's client_max_body_size a little above it.
+UPLOADS_MAX_BYTES = env_int("RENDAO_UPLOADS_MAX_BYTES", 20 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "rendao.uploads.handlers.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Private directory for uploaded files on this machine: outside STATIC_ROOT and
+# never served by a URL of its own (only by the access-checked view).
+UPLOADS_DIR = Path(env_str("RENDAO_UPLOADS_DIR", str(DATA_DIR / "uploads"))).resolve()
+# S3-compatible object storage for uploads instead of UPLOADS_DIR (needs the "s3"
+# extra: pip install -e ".[s3]"). Bucket name; empty keeps files local.
+UPLOADS_S3_BUCKET = env_str("RENDAO_UPLOADS_S3_BUCKET", "")
+# The service's endpoint for non-AWS providers (Aliyun OSS, MinIO, Tencent COS).
+UPLOADS_S3_ENDPOINT_URL = env_str("RENDAO_UPLOADS_S3_ENDPOINT_URL", "")
+# Region of the bucket (e.g. oss-cn-hangzhou, cn-north-1).
+UPLOADS_S3_REGION = env_str("RENDAO_UPLOADS_S3_REGION", "")
+# Key prefix inside the bucket.
+UPLOADS_S3_LOCATION = env_str("RENDAO_UPLOADS_S3_LOCATION", "uploads")
+# Credentials; both empty uses the machine's own (instance role, environment).
+UPLOADS_S3_ACCESS_KEY_ID = env_str("RENDAO_UPLOADS_S3_ACCESS_KEY_ID", "")
+UPLOADS_S3_SECRET_ACCESS_KEY = env_str("RENDAO_UPLOADS_S3_SECRET_ACCESS_KEY", "")
+# Hand file bodies to the web server after the access check: "x-accel-redirect"
+# (nginx), "x-sendfile" (Apache, lighttpd) or "" (Django streams them itself).
+UPLOADS_SENDFILE = env_str("RENDAO_UPLOADS_SENDFILE", "")
+# For x-accel-redirect: the nginx `internal` location that aliases UPLOADS_DIR.
+UPLOADS_SENDFILE_PREFIX = env_str("RENDAO_UPLOADS_SENDFILE_PREFIX", "/protected/")
+
 # --- Personal-data vault ----------------------------------------------------
 # AES-256-GCM keys for personal fields: "kid:base64key,kid:base64key"; the first
 # encrypts, all decrypt (rotation: put a new key first, run vault_rotate).
@@ -290,6 +323,52 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("RENDAO_EMAIL_FROM", "rendao@localhost")
 if not EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# --- Message channel adapters (rendao/core/channels/<adapter>/) ----------------
+# Delivery limits per adapter as adapter=count/period (period s, m or h), comma
+# separated, e.g. "aliyun_sms=60/m,dingtalk=20/s". A message over the limit waits
+# for the next window (it is not failed and no attempt is counted). Empty: no limit.
+CHANNEL_RATE_LIMITS = env_list("RENDAO_CHANNEL_RATE_LIMITS", [])
+# Seconds every HTTP call to a messaging provider may take; well under the
+# outbox's 5-minute claim timeout, so a hung provider never causes a duplicate.
+CHANNEL_HTTP_TIMEOUT = env_int("RENDAO_CHANNEL_HTTP_TIMEOUT", 10)
+# Alibaba Cloud SMS (dysmsapi SendSms). The endpoint is the RPC gateway.
+ALIYUN_SMS_ENDPOINT = env_str("RENDAO_ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+# AccessKey pair of a RAM user allowed to call SendSms only (secret: keep out of git).
+ALIYUN_SMS_ACCESS_KEY_ID = env_str("RENDAO_ALIYUN_SMS_ACCESS_KEY_ID", "")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env_str("RENDAO_ALIYUN_SMS_ACCESS_KEY_SECRET", "")
+# The approved signature (签名) printed at the head of every SMS.
+ALIYUN_SMS_SIGN_NAME = env_str("RENDAO_ALIYUN_SMS_SIGN_NAME", "")
+# Approved template per message type, comma separated: kind:TemplateCode, optionally
+# followed by :var=placeholder|var=placeholder when the template's variable names
+# differ from the message type's placeholders (e.g. signin_code:SMS_123456789).
+ALIYUN_SMS_TEMPLATES = env_list("RENDAO_ALIYUN_SMS_TEMPLATES", [])
+# DingTalk open platform: base URL, and the corp app (work notifications) that sends.
+DINGTALK_API = env_str("RENDAO_DINGTALK_API", "https://oapi.dingtalk.com")
+DINGTALK_APP_KEY = env_str("RENDAO_DINGTALK_APP_KEY", "")
+DINGTALK_APP_SECRET = env_str("RENDAO_DINGTALK_APP_SECRET", "")
+DINGTALK_AGENT_ID = env_str("RENDAO_DINGTALK_AGENT_ID", "")
+# DingTalk group robot (signed webhook): its access_token and its SEC… signing secret.
+DINGTALK_ROBOT_TOKEN = env_str("RENDAO_DINGTALK_ROBOT_TOKEN", "")
+DINGTALK_ROBOT_SECRET = env_str("RENDAO_DINGTALK_ROBOT_SECRET", "")
+# WeCom (企业微信) application messages: base URL, corp id, the app's secret and agent id.
+WECOM_API = env_str("RENDAO_WECOM_API", "https://qyapi.weixin.qq.com")
+WECOM_CORP_ID = env_str("RENDAO_WECOM_CORP_ID", "")
+WECOM_CORP_SECRET = env_str("RENDAO_WECOM_CORP_SECRET", "")
+WECOM_AGENT_ID = env_str("RENDAO_WECOM_AGENT_ID", "")
+# WeChat official account template messages: base URL, app id and secret.
+WECHAT_MP_API = env_str("RENDAO_WECHAT_MP_API", "https://api.weixin.qq.com")
+WECHAT_MP_APP_ID = env_str("RENDAO_WECHAT_MP_APP_ID", "")
+WECHAT_MP_APP_SECRET = env_str("RENDAO_WECHAT_MP_APP_SECRET", "")
+# Template per message type, comma separated: kind:template_id, optionally followed
+# by :key=placeholder|key=placeholder mapping the template's data keys (thing1,
+# time2…) to the message type's placeholders.
+WECHAT_MP_TEMPLATES = env_list("RENDAO_WECHAT_MP_TEMPLATES", [])
+
+# --- Approvals --------------------------------------------------------------
+# Items whose amount is at or over this many fen need two distinct approvers even
+# when their flow has one step (default 5,000,000 fen = 50,000 yuan).
+APPROVAL_TWO_PERSON_FEN = env_int("RENDAO_APPROVAL_TWO_PERSON_FEN", 5_000_000)
 
 # --- API --------------------------------------------------------------------
 # API rate limits as count/period (period s, m, h or d): anonymous clients per IP,

@@ -8,5 +8,8 @@ from rendao.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("", include("rendao.approvals.urls")),
     path("", include("rendao.core.urls")),
+    path("", include("rendao.uploads.urls")),
+    path("", include("rendao.privacy.urls")),
 ]

@@ -29,18 +29,22 @@ texts that adapters guarantee are free of addresses.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.checks import CheckMessage, Error, register
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from rendao.core.channels import (
+    ADAPTERS,
     PermanentError,
     TransientError,
     adapter_for_channel,
-    mask_recipient,
 )
 from rendao.core.models import OutboxMessage
 
@@ -100,6 +104,9 @@ def message_deliver(*, message_id: str | uuid.UUID, now: datetime | None = None)
 
     try:
         adapter = adapter_for_channel(message.channel)
+        wait_until = rate_limit_wait(adapter.name, now)
+        if wait_until is not None:
+            return _postpone(ours, message, adapter.name, wait_until)
         result = adapter.send(message)
     except PermanentError as exc:
         return _give_up(ours, message, str(exc))
@@ -111,10 +118,18 @@ def message_deliver(*, message_id: str | uuid.UUID, now: datetime | None = None)
         return _retry_later(ours, message, f"unexpected {type(exc).__name__}", now)
 
     sent_at = timezone.now()
-    changes: dict[str, object] = {"status": Status.SENT, "sent_at": sent_at, "last_error": ""}
+    # A delivered message forgets its recipient (personal data, PIPL): the masked
+    # form written at enqueue is all the outbox page needs from then on.
+    changes: dict[str, object] = {
+        "status": Status.SENT,
+        "sent_at": sent_at,
+        "last_error": "",
+        "recipient": "",
+    }
     if message.forget_after_delivery:
         # Sign-in codes and one-time links must not outlive their delivery.
-        changes.update(body="", recipient=mask_recipient(message.recipient))
+        changes["body"] = ""
+        changes["params"] = ""
     # Recorded even if our claim was taken back meanwhile: the channel accepted
     # the message, and marking it SENT now avoids the duplicate the sweep's retry
     # would cause. Only a row already finished is left alone.
@@ -204,3 +219,108 @@ def outbox_sweep(*, now: datetime | None = None) -> int:
     if ids:
         logger.info("outbox sweep: queued %d messages", len(ids))
     return len(ids)
+
+
+# --- per-adapter rate limits ---------------------------------------------------
+#
+# Counted in the cache, in fixed windows (one counter per adapter and window),
+# rather than by counting SENT rows: a count of rows sent in the window would be
+# a query per message on an unindexed column, and would race (two workers both
+# see 59 of 60 and both send). A cache INCR is one round trip and atomic on
+# Redis, which production uses and which every process on every machine shares.
+# The file cache of a one-machine install is shared by its processes but its
+# INCR is not atomic, so concurrent workers can overshoot by a message or two;
+# harmless, because a provider's own throttling answer is a TransientError.
+
+_RATE = re.compile(r"^([a-z][a-z0-9_]{0,29})=([1-9][0-9]{0,6})/([smh])$")
+_PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def rate_limits() -> dict[str, tuple[int, int]]:
+    """Adapter → (messages, period in seconds) from settings.CHANNEL_RATE_LIMITS.
+
+    ValueError names a malformed entry (a system check reports it at start-up).
+    """
+    limits: dict[str, tuple[int, int]] = {}
+    for entry in settings.CHANNEL_RATE_LIMITS:
+        match = _RATE.match(entry.strip())
+        if not match:
+            raise ValueError(f"{entry!r} is not of the form adapter=count/period (period s, m or h)")
+        if match[1] in limits:
+            raise ValueError(f"adapter {match[1]!r} is limited twice")
+        limits[match[1]] = (int(match[2]), _PERIOD_SECONDS[match[3]])
+    return limits
+
+
+def rate_limit_wait(adapter: str, now: datetime) -> datetime | None:
+    """Count one send through `adapter` now; None if allowed, else when its window ends."""
+    limit = rate_limits().get(adapter)
+    if limit is None:
+        return None
+    count, period = limit
+    window = int(now.timestamp()) // period
+    key = f"rendao:channel-rate:{adapter}:{period}:{window}"
+    cache.add(key, 0, timeout=period * 2)
+    try:
+        used = cache.incr(key)
+    except ValueError:
+        # The counter expired between add and incr: this is its first use.
+        cache.set(key, 1, timeout=period * 2)
+        used = 1
+    if used <= count:
+        return None
+    return datetime.fromtimestamp((window + 1) * period, tz=UTC)
+
+
+def _postpone(ours: QuerySet[OutboxMessage], message: OutboxMessage, adapter: str, until: datetime) -> str:
+    """Put a message over its adapter's limit back, due when the window ends.
+
+    Not a failure: the attempt counted by the claim is given back. The sweep
+    would pick it up within a minute; a task scheduled for the window's end
+    sends it sooner under per-second limits.
+    """
+    if not ours.update(
+        status=Status.RETRYING,
+        next_attempt_at=until,
+        claimed_at=None,
+        attempts=F("attempts") - 1,
+        last_error=f"waiting for the rate limit of {adapter}",
+    ):
+        return ""
+    logger.info(
+        "outbox message %s (%s) postponed to %s: rate limit of %s",
+        message.pk,
+        message.channel,
+        until.isoformat(),
+        adapter,
+    )
+    from rendao.core.tasks import outbox_deliver  # the task module imports this one
+
+    delay = max((until - timezone.now()).total_seconds(), 0) + 0.05
+    outbox_deliver.schedule((str(message.pk),), delay=delay)
+    return Status.RETRYING
+
+
+@register()
+def check_rate_limits(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """RENDAO_CHANNEL_RATE_LIMITS is well-formed and names known adapters."""
+    try:
+        limits = rate_limits()
+    except ValueError as exc:
+        return [
+            Error(
+                f"RENDAO_CHANNEL_RATE_LIMITS: {exc}.",
+                hint="e.g. aliyun_sms=60/m,dingtalk=20/s",
+                id="rendao.E103",
+            )
+        ]
+    unknown = sorted(set(limits) - set(ADAPTERS))
+    if unknown:
+        return [
+            Error(
+                f"RENDAO_CHANNEL_RATE_LIMITS names unknown adapters: {', '.join(unknown)}.",
+                hint=f"Known adapters: {', '.join(sorted(ADAPTERS))}.",
+                id="rendao.E104",
+            )
+        ]
+    return []

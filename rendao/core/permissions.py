@@ -29,6 +29,11 @@ class Perm(models.TextChoices):
     TRAINING_MANAGE = "training.manage", _("Manage first-aid training")
     VOLUNTEER_MANAGE = "volunteer.manage", _("Manage volunteers")
     TOKEN_USE = "token.use", _("Use personal access tokens for integrations")
+    ATTACHMENT_VIEW = "attachment.view", _("Read attachments")
+    ATTACHMENT_MANAGE = "attachment.manage", _("Upload and delete attachments")
+    PRIVACY_MANAGE = "privacy.manage", _("Handle requests about personal data (correction, deletion)")
+    # Each use is audited (rendao.privacy.reveal.pii_reveal); pages mask by default.
+    PII_REVEAL = "pii.reveal", _("See personal data unmasked")
 
 
 SYSTEM_PERMS = frozenset({Perm.SYSTEM_CONFIGURE, Perm.SYSTEM_ACCOUNTS})

@@ -64,22 +64,28 @@ def scope_paths(user: User | AnonymousUser, perm: Perm | str) -> list[str]:
     return cache[key]
 
 
-def _membership_rows(user: User) -> list[tuple[str, frozenset[str]]]:
-    """(branch path, permissions) of each of the user's memberships, read once per request.
+def user_memberships(user: User | AnonymousUser) -> list[Membership]:
+    """The user's memberships with branch and role, in tree order, read once per request.
 
-    Kept on the user object, which lives as long as the request, so a page or
-    API call that checks several permissions costs one query in all.
+    Kept on the user object, which lives as long as the request, so every scope
+    check, menu and inbox of a page shares one query.
     """
-    rows: list[tuple[str, frozenset[str]]] | None = user.__dict__.get("_rendao_membership_rows")
-    if rows is None:
-        rows = [
-            (path, frozenset(perms or []))
-            for path, perms in Membership.objects.filter(user=user).values_list(
-                "branch__path", "role__permissions"
-            )
-        ]
-        user.__dict__["_rendao_membership_rows"] = rows
-    return rows
+    if not user.is_authenticated or not user.is_active:
+        return []
+    memberships: list[Membership] | None = user.__dict__.get("_rendao_memberships")
+    if memberships is None:
+        memberships = list(
+            Membership.objects.filter(user=user)
+            .select_related("branch", "role")
+            .order_by("branch__path", "role_id")
+        )
+        user.__dict__["_rendao_memberships"] = memberships
+    return memberships
+
+
+def _membership_rows(user: User) -> list[tuple[str, frozenset[str]]]:
+    """(branch path, permissions) of each of the user's memberships."""
+    return [(m.branch.path, frozenset(m.role.permissions or [])) for m in user_memberships(user)]
 
 
 def has_perm_anywhere(user: User | AnonymousUser, perm: Perm | str) -> bool:
@@ -142,4 +148,4 @@ def get_in_scope(
 def forget_scope_cache(user: User | AnonymousUser) -> None:
     """Call after changing a user's memberships within the same request."""
     user.__dict__.pop("_rendao_scope_cache", None)
-    user.__dict__.pop("_rendao_membership_rows", None)
+    user.__dict__.pop("_rendao_memberships", None)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from rendao.core.views import auth, branches, outbox, public, staff, tokens
+from rendao.core.views import auth, branches, outbox, preferences, public, staff, tokens
 
 app_name = "core"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     *outbox.urlpatterns,
     *branches.urlpatterns,
     *tokens.urlpatterns,
+    *preferences.urlpatterns,
 ]

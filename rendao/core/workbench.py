@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
+from rendao.core import scope
 from rendao.core.models import Branch, Membership
 from rendao.core.scope import path_q
 
@@ -31,23 +32,14 @@ if TYPE_CHECKING:
 SESSION_BRANCH_KEY = "rendao_workbench_branch"
 # Per-request caches, kept on the user object like the scope module's: every
 # staff page reads the memberships for the top bar, the switcher and the menu.
-_MEMBERSHIPS_ATTR = "_rendao_memberships"
 _BRANCHES_ATTR = "_rendao_switchable_branches"
 _CURRENT_ATTR = "_rendao_current_branch"
 
 
 def user_memberships(user: User | AnonymousUser) -> list[Membership]:
-    """The user's memberships with their branch and role, in tree order: one query."""
-    if not user.is_authenticated or not user.is_active:
-        return []
-    if _MEMBERSHIPS_ATTR not in user.__dict__:
-        user.__dict__[_MEMBERSHIPS_ATTR] = list(
-            Membership.objects.filter(user=user)
-            .select_related("branch", "role")
-            .order_by("branch__path", "role_id")
-        )
-    memberships: list[Membership] = user.__dict__[_MEMBERSHIPS_ATTR]
-    return memberships
+    """The user's memberships with their branch and role, in tree order (one query,
+    shared with every scope check of the request)."""
+    return scope.user_memberships(user)
 
 
 def held_perms(user: User | AnonymousUser) -> frozenset[str]:

@@ -10,4 +10,5 @@ class PrivacyConfig(AppConfig):
     verbose_name = _("Personal data")
 
     def ready(self) -> None:
-        from rendao.privacy import checks  # noqa: F401
+        # The system checks, and the workbench inbox provider for data-subject requests.
+        from rendao.privacy import checks, selectors  # noqa: F401

@@ -1,13 +1,15 @@
 """How a value is normalised before its blind index is taken.
 
 "138 0013 8000", "+86 13800138000" and "13800138000" are one number and must
-find the same row; an ID number's final check character may be typed in lower
-case.
+find the same row; an ID number may be typed with spaces or hyphens and its
+final check character in lower case.
 """
 
 from __future__ import annotations
 
 import phonenumbers
+
+from rendao.privacy.validation import id_number_compact
 
 
 def _mobile(raw: str) -> str:
@@ -19,7 +21,7 @@ def _mobile(raw: str) -> str:
 
 
 def _id_number(raw: str) -> str:
-    return "".join(raw.split()).upper()
+    return id_number_compact(raw)
 
 
 def _text(raw: str) -> str:

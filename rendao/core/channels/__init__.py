@@ -71,6 +71,11 @@ class Channel(Protocol):
 ADAPTERS: dict[str, str] = {
     "console": "rendao.core.channels.console.adapter.ConsoleChannel",
     "email": "rendao.core.channels.email.adapter.EmailChannel",
+    "aliyun_sms": "rendao.core.channels.aliyun_sms.adapter.AliyunSmsChannel",
+    "dingtalk": "rendao.core.channels.dingtalk.adapter.DingTalkChannel",
+    "dingtalk_robot": "rendao.core.channels.dingtalk.adapter.DingTalkRobotChannel",
+    "wecom": "rendao.core.channels.wecom.adapter.WeComChannel",
+    "wechat_mp": "rendao.core.channels.wechat_mp.adapter.WeChatMpChannel",
 }
 
 

@@ -13,6 +13,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from stdnum.cn import ric
+
 from rendao.core.models import Role
 
 # Shared by every demo staff account and printed by `demo_accounts`.
@@ -52,15 +54,43 @@ STAFF: tuple[StaffSpec, ...] = (
 )
 
 
+def demo_id_number(region: str, birth: str, sequence: str) -> str:
+    """A synthetic resident ID number with a correct GB 11643 check character.
+
+    `region` is a Xiamen district code (350203 思明, 350205 海沧, 350206 湖里,
+    350211 集美, 350213 翔安), `birth` YYYYMMDD, `sequence` three digits (odd
+    for men). The check character is computed by python-stdnum, so the number
+    passes every validation: it is made up, but treated as real personal data.
+    """
+    stem = f"{region}{birth}{sequence}"
+    return stem + ric.calc_check_digit(stem + "0")
+
+
 @dataclass(frozen=True)
 class PublicSpec:
     username: str
     display_name: str
-    mobile: str  # E.164; 138 0013 8xxx is the number range used for testing
+    # E.164; 138 0013 8xxx is the number range used for testing. None for a
+    # child, who does not sign in: a guardian acts for them.
+    mobile: str | None
+    real_name: str
+    id_number: str
 
 
 PUBLIC: tuple[PublicSpec, ...] = (
-    PublicSpec("demo_public_1", "演示用户一", "+8613800138001"),
-    PublicSpec("demo_public_2", "演示用户二", "+8613800138002"),
-    PublicSpec("demo_public_3", "演示用户三", "+8613800138003"),
+    PublicSpec(
+        "demo_public_1", "演示用户一", "+8613800138001", "陈志明", demo_id_number("350203", "19850312", "013")
+    ),
+    PublicSpec(
+        "demo_public_2", "演示用户二", "+8613800138002", "林雅婷", demo_id_number("350206", "19920718", "024")
+    ),
+    PublicSpec(
+        "demo_public_3", "演示用户三", "+8613800138003", "黄建国", demo_id_number("350211", "19930905", "035")
+    ),
+    PublicSpec(
+        "demo_public_4", "演示用户四", "+8613800138004", "郑丽华", demo_id_number("350205", "20010127", "046")
+    ),
+    # A child under 14 (PIPL Art 31: a guardian consents for them). Their
+    # guardian is demo_public_2; the consent records link them.
+    PublicSpec("demo_child_1", "演示儿童", None, "林小雨", demo_id_number("350213", "20160601", "062")),
 )

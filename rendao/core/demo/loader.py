@@ -20,6 +20,9 @@ from rendao.core.demo.xiamen import XIAMEN, Node, walk
 from rendao.core.models import Branch, Membership, Role, User
 from rendao.core.services.branches import branch_create, branch_update
 from rendao.core.services.memberships import membership_grant
+from rendao.privacy.fields import index_for
+from rendao.privacy.models import Identity
+from rendao.privacy.validation import parse_id_number
 
 
 @dataclass
@@ -32,6 +35,7 @@ class LoadResult:
     users_updated: int = 0
     memberships_granted: int = 0
     devices_written: int = 0
+    identities_written: int = 0
     branches: dict[str, Branch] = field(default_factory=dict)
 
     @property
@@ -44,6 +48,7 @@ class LoadResult:
                 self.users_updated,
                 self.memberships_granted,
                 self.devices_written,
+                self.identities_written,
             )
         )
 
@@ -145,14 +150,37 @@ def _load_staff(result: LoadResult) -> None:
 
 def _load_public(result: LoadResult) -> None:
     for spec in accounts.PUBLIC:
-        user = User.objects.filter(mobile=spec.mobile).first()
+        user = User.objects.filter(username=spec.username).first()
+        if spec.mobile is not None and user is None:
+            # The number may already belong to an account under another name.
+            user = User.objects.filter(mobile_index=index_for("mobile", spec.mobile)).first()
         if user is None:
-            User.objects.create_user(
+            user = User.objects.create_user(
                 spec.username, mobile=spec.mobile, display_name=spec.display_name, is_demo=True
             )
             result.users_created += 1
         elif not user.is_demo:
-            raise CommandError(f"{spec.mobile} belongs to a real account; the demo will not touch it.")
+            raise CommandError(f"{spec.username!r} is a real account; the demo will not touch it.")
+        elif user.mobile != spec.mobile:
+            user.mobile = spec.mobile
+            user.save(update_fields=["mobile", "mobile_index"])
+            result.users_updated += 1
+        _load_identity(result, user, spec)
+
+
+def _load_identity(result: LoadResult, user: User, spec: accounts.PublicSpec) -> None:
+    # Written directly rather than through a service: the numbers are made up and
+    # checked here, and the demo is never loaded in production.
+    parse_id_number(spec.id_number)
+    identity = Identity.objects.filter(user=user).first()
+    if identity is None:
+        Identity.objects.create(user=user, real_name=spec.real_name, id_number=spec.id_number)
+        result.identities_written += 1
+    elif (identity.real_name, identity.id_number) != (spec.real_name, spec.id_number):
+        identity.real_name = spec.real_name
+        identity.id_number = spec.id_number
+        identity.save()
+        result.identities_written += 1
 
 
 def load_demo() -> LoadResult:

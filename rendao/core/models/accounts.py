@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from rendao.privacy.fields import BlindIndexField, EncryptedTextField
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -38,8 +40,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     username = models.CharField(_("username"), max_length=150, unique=True)
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
-    # E.164 form. Personal data: moves into the encrypted vault with issue #3.
-    mobile = models.CharField(_("mobile number"), max_length=20, unique=True, null=True, blank=True)
+    # E.164 form, sealed in the personal-data vault; found only through its
+    # blind index (`User.objects.filter(mobile_index=index_for("mobile", e164))`),
+    # which also keeps one account per number.
+    mobile = EncryptedTextField(_("mobile number"), null=True, blank=True)
+    mobile_index = BlindIndexField(source="mobile", purpose="mobile", unique=True)
     email = models.EmailField(_("email address"), blank=True)
     is_staff = models.BooleanField(
         _("admin site access"),

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from rendao.privacy.fields import EncryptedTextField
 
 
 class OutboxMessage(models.Model):
@@ -25,10 +29,19 @@ class OutboxMessage(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     channel = models.CharField(_("channel"), max_length=30)
-    recipient = models.CharField(_("recipient"), max_length=255)
+    # Personal data (a mobile number, an address): sealed in the vault while the
+    # message waits, and erased ('') once it is delivered. What pages show is
+    # `recipient_masked`, written at enqueue and kept.
+    recipient = EncryptedTextField(_("recipient"), blank=True)
+    recipient_masked = models.CharField(_("recipient"), max_length=255, blank=True)
     kind = models.CharField(_("message type"), max_length=50)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("body"))
+    # The template's placeholder values as JSON, for providers that send only
+    # pre-approved templates with values (Alibaba Cloud SMS, WeChat): kept
+    # beside the rendered body, encrypted (a sign-in code, a name), and erased
+    # with the body when the message is forgotten.
+    params = EncryptedTextField(_("template values"), blank=True, default="")
     # Codes and links that must not outlive delivery are blanked once sent.
     forget_after_delivery = models.BooleanField(default=False)
     user = models.ForeignKey(
@@ -54,3 +67,17 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.kind} {self.status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Whoever writes a message, the masked form is there for the outbox page
+        # before the recipient itself is forgotten.
+        if self.recipient and not self.recipient_masked:
+            from rendao.core.channels import mask_recipient  # the channels package imports models
+
+            self.recipient_masked = mask_recipient(self.recipient)
+        super().save(*args, **kwargs)
+
+    @property
+    def template_values(self) -> dict[str, str]:
+        values: dict[str, str] = json.loads(self.params) if self.params else {}
+        return values

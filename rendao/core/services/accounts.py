@@ -17,7 +17,6 @@ from datetime import timedelta
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-import phonenumbers
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, authenticate
 from django.contrib.sessions.models import Session
@@ -31,10 +30,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from rendao.core.audit import RequestMeta, audit_record
+from rendao.core.messages import SIGNIN_CODE, message_render
 from rendao.core.models import ApiToken, LoginAttempt, SignInCode, User
 from rendao.core.permissions import Perm
 from rendao.core.scope import has_perm_anywhere
 from rendao.core.services.outbox import message_enqueue
+from rendao.privacy.fields import index_for
+from rendao.privacy.validation import parse_mobile
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -68,23 +70,7 @@ def _bad_code() -> ValidationError:
 
 def phone_normalize(raw: str) -> str:
     """A mainland China mobile number in E.164 form (+8613800138000), or ValidationError."""
-    invalid = ValidationError(
-        _("Enter a mainland China mobile number, for example 138 0013 8000."), code="invalid_phone"
-    )
-    raw = (raw or "").strip()
-    if not raw or len(raw) > 32:
-        raise invalid
-    try:
-        number = phonenumbers.parse(raw, "CN")
-    except phonenumbers.NumberParseException as exc:
-        raise invalid from exc
-    if (
-        phonenumbers.region_code_for_number(number) != "CN"
-        or not phonenumbers.is_valid_number(number)
-        or phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE
-    ):
-        raise invalid
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return parse_mobile(raw)
 
 
 def phone_digest(e164: str) -> str:
@@ -144,16 +130,17 @@ def sms_code_send(*, phone: str, meta: RequestMeta) -> SignInCode:
             created_at=now,
             expires_at=now + timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
         )
+        # Addressed to the number being signed in (there may be no user yet), in
+        # the language of the page that asked for it.
+        values = {"code": code, "minutes": max(1, settings.SMS_CODE_TTL_SECONDS // 60)}
+        text = message_render(SIGNIN_CODE.key, values)
         message_enqueue(
             channel="sms",
             recipient=e164,
-            kind="signin_code",
-            body=_(
-                "[Red Cross] Your sign-in code is %(code)s. It is valid for %(minutes)d minutes. "
-                "Never tell it to anyone."
-            )
-            % {"code": code, "minutes": max(1, settings.SMS_CODE_TTL_SECONDS // 60)},
-            forget_after_delivery=True,
+            kind=SIGNIN_CODE.key,
+            body=text.body,
+            forget_after_delivery=SIGNIN_CODE.forget_after_delivery,
+            params=values,
         )
     return row
 
@@ -204,7 +191,8 @@ def sms_code_verify(*, phone: str, code: str, meta: RequestMeta) -> User:
 
 
 def _user_for_mobile(e164: str, *, meta: RequestMeta) -> User:
-    user = User.objects.filter(mobile=e164).first()
+    # The number is sealed in the vault: its blind index is the only way to find it.
+    user = User.objects.filter(mobile_index=index_for("mobile", e164)).first()
     if user is not None:
         return user
     user = User.objects.create_user(username=f"p{secrets.token_hex(6)}", mobile=e164)

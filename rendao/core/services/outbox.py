@@ -4,6 +4,8 @@ Delivery is in rendao.core.outbox_delivery."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -28,6 +30,7 @@ def message_enqueue(
     user: User | None = None,
     branch: Branch | None = None,
     forget_after_delivery: bool = False,
+    params: Mapping[str, object] | None = None,
 ) -> OutboxMessage:
     """Write a message in the caller's transaction; it is delivered after commit.
 
@@ -43,6 +46,7 @@ def message_enqueue(
         user=user,
         branch=branch,
         forget_after_delivery=forget_after_delivery,
+        params=json.dumps({k: str(v) for k, v in params.items()}, ensure_ascii=False) if params else "",
     )
     transaction.on_commit(lambda: _schedule(message.pk))
     return message

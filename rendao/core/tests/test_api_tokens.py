@@ -361,3 +361,19 @@ def test_a_public_users_session_reads_me_with_the_mobile_masked(personas: Person
     assert body["memberships"] == []
     assert body["mobile_masked"] == "138****8000"
     assert "13800138000" not in response.content.decode()
+
+
+def test_a_field_error_from_the_service_is_shown_on_the_form(
+    personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rendao.core.views import tokens as token_views
+
+    def refuse(**kwargs: object) -> None:
+        raise ValidationError({"name": "A token by this name exists."})
+
+    monkeypatch.setattr(token_views, "token_create", refuse)
+    client = signed_in_client(personas.city_staff)
+    response = client.post("/staff/tokens/", {"name": "dup", "lifetime": "90"})
+    assert response.status_code == 400
+    assert "A token by this name exists." in response.content.decode()
+    assert not ApiToken.objects.filter(user=personas.city_staff).exists()

@@ -35,13 +35,21 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
+from rendao.approvals.matters import matter_create
+from rendao.approvals.models import ApprovalRequest, Decision
 from rendao.conftest import Personas, Tree, make_staff, signed_in_client
 from rendao.core.audit import RequestMeta
 from rendao.core.models import Branch, Membership, OutboxMessage, Role
 from rendao.core.services.tokens import token_create
+from rendao.privacy.models import DataRequest
+from rendao.uploads.models import Attachment
+from rendao.uploads.services import attachment_create
+from rendao.uploads.tests.files import png
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +106,18 @@ MEMBERSHIP_MANAGE_PAGES = {t: BRANCH_MANAGE_PAGES[t] | {"sysadmin"} for t in TAR
 # Who may read the outbox (OUTBOX_VIEW) and send a given-up message again (OUTBOX_RETRY).
 OUTBOX_SEE_PAGES = {t: BRANCH_MANAGE_PAGES[t] | {"auditor"} for t in TARGETS}
 OUTBOX_RETRY_PAGES = BRANCH_MANAGE_PAGES
+# Who handles the public's personal-data requests: PRIVACY_MANAGE held at the city
+# society (public users belong to no branch), whichever target is built.
+PRIVACY_MANAGE_PAGES = {t: {"city_staff"} for t in TARGETS}
+# Who may read a photo attached at a branch (ATTACHMENT_VIEW, the photo purpose's
+# read permission): every role that handles files, and the auditor.
+ATTACHMENT_SEE_PAGES = {
+    "siming": {"siming_staff", "city_staff", "finance", "reviewer", "auditor"},
+    "huli": {"huli_staff", "city_staff", "finance", "auditor"},
+}
+ATTACHMENT_SEE_API = {t: ATTACHMENT_SEE_PAGES[t] | BRANCH_SEE_TOKENS[t] for t in TARGETS}
+# Who may delete it (ATTACHMENT_MANAGE): the same without the read-only auditor.
+ATTACHMENT_MANAGE_PAGES = {t: ATTACHMENT_SEE_PAGES[t] - {"auditor"} for t in TARGETS}
 
 
 # --- targets ------------------------------------------------------------------------
@@ -133,11 +153,52 @@ def _dead_message_target(tree: Tree, personas: Personas, target: str) -> OutboxM
     )
 
 
+def _data_request_target(tree: Tree, personas: Personas, target: str) -> DataRequest:
+    subject = make_staff(f"matrix_subject_{target}", None, None)
+    return DataRequest.objects.create(subject=subject, kind="deletion", created_at=timezone.now())
+
+
+def _attachment_target(tree: Tree, personas: Personas, target: str) -> Attachment:
+    # Uploaded by someone who is not an actor, so the uploader's own right to it
+    # does not blur the roles' rights.
+    branch = _branch_target(tree, personas, target)
+    uploader = make_staff(f"matrix_uploader_{target}", branch, Role.BRANCH_ADMIN)
+    return attachment_create(
+        actor=uploader,
+        upload=ContentFile(png(), name=f"matrix-{target}.png"),
+        purpose="photo",
+        branch=branch,
+        meta=RequestMeta(),
+    )
+
+
+def _approval_target(tree: Tree, personas: Personas, target: str) -> ApprovalRequest:
+    # A matter at the street (思明) or the school (湖里), requested by someone who is
+    # not an actor; the default flow's first step is a branch administrator of the
+    # item's branch or above.
+    branch = _branch_target(tree, personas, target)
+    requester = make_staff(f"matrix_requester_{target}", branch, Role.VOLUNTEER_MANAGER)
+    return matter_create(actor=requester, branch=branch, title=f"matrix {target}", description="-")
+
+
+# Who may decide the approval target's current step (branch administrator there or above).
+APPROVAL_DECIDE_PAGES = {"siming": {"siming_staff", "city_staff"}, "huli": {"huli_staff", "city_staff"}}
+APPROVAL_DECIDE_API = {
+    "siming": APPROVAL_DECIDE_PAGES["siming"] | {"siming_staff+token"},
+    "huli": APPROVAL_DECIDE_PAGES["huli"] | {"city_staff+token@huli"},
+}
+# Who may see the item: its deciders, and auditors (AUDIT_VIEW) in scope.
+APPROVAL_SEE_PAGES = {t: APPROVAL_DECIDE_PAGES[t] | {"auditor"} for t in TARGETS}
+APPROVAL_SEE_API = {t: APPROVAL_DECIDE_API[t] | {"auditor"} for t in TARGETS}
+
 TARGET_BUILDERS: dict[str, Callable[[Tree, Personas, str], Any]] = {
+    "approval": _approval_target,
     "branch": _branch_target,
     "leaf_branch": _leaf_branch_target,
     "membership": _membership_target,
     "dead_message": _dead_message_target,
+    "data_request": _data_request_target,
+    "attachment": _attachment_target,
 }
 
 
@@ -243,6 +304,98 @@ ROWS = [
             OutboxMessage.objects.get(pk=obj.pk).status == OutboxMessage.Status.DEAD
         ),
     ),
+    Row(
+        name="page privacy:staff_requests",
+        url=lambda obj: _reverse("privacy:staff_requests"),
+        target="data_request",
+        kind="list",
+        allowed=PRIVACY_MANAGE_PAGES,
+    ),
+    Row(
+        name="page privacy:staff_request",
+        url=lambda obj: _reverse("privacy:staff_request", pk=obj.pk),
+        target="data_request",
+        allowed=PRIVACY_MANAGE_PAGES,
+    ),
+    Row(
+        name="page privacy:staff_request_decide",
+        url=lambda obj: _reverse("privacy:staff_request_decide", pk=obj.pk),
+        target="data_request",
+        method="post",
+        data={"to_status": "in_review"},
+        allowed=PRIVACY_MANAGE_PAGES,
+        check_unchanged=lambda obj: _assert(
+            DataRequest.objects.get(pk=obj.pk).status == DataRequest.Status.SUBMITTED
+        ),
+    ),
+    Row(
+        name="page uploads:file",
+        url=lambda obj: _reverse("uploads:file", pk=obj.pk),
+        target="attachment",
+        allowed=ATTACHMENT_SEE_PAGES,
+    ),
+    Row(
+        name="page uploads:list",
+        url=lambda obj: _reverse("uploads:list"),
+        target="attachment",
+        kind="list",
+        allowed=ATTACHMENT_SEE_PAGES,
+    ),
+    Row(
+        name="page uploads:delete",
+        url=lambda obj: _reverse("uploads:delete", pk=obj.pk),
+        target="attachment",
+        method="post",
+        allowed=ATTACHMENT_MANAGE_PAGES,
+        check_unchanged=lambda obj: _assert(Attachment.objects.filter(pk=obj.pk).exists()),
+    ),
+    Row(
+        name="api GET /attachments/{id}",
+        url=lambda obj: f"/api/v1/attachments/{obj.pk}",
+        target="attachment",
+        allowed=ATTACHMENT_SEE_API,
+    ),
+    Row(
+        name="api GET /attachments/{id}/content",
+        url=lambda obj: f"/api/v1/attachments/{obj.pk}/content",
+        target="attachment",
+        allowed=ATTACHMENT_SEE_API,
+    ),
+    Row(
+        name="page approvals:inbox",
+        url=lambda obj: _reverse("approvals:inbox"),
+        target="approval",
+        kind="list",
+        allowed=APPROVAL_DECIDE_PAGES,
+    ),
+    Row(
+        name="page approvals:detail",
+        url=lambda obj: _reverse("approvals:detail", pk=obj.pk),
+        target="approval",
+        allowed=APPROVAL_SEE_PAGES,
+    ),
+    Row(
+        name="page approvals:decide",
+        url=lambda obj: _reverse("approvals:decide", pk=obj.pk),
+        target="approval",
+        method="post",
+        data={"outcome": "approve"},
+        allowed=APPROVAL_DECIDE_PAGES,
+        check_unchanged=lambda obj: _assert(not Decision.objects.filter(request=obj).exists()),
+    ),
+    Row(
+        name="api GET /approvals/pending",
+        url=lambda obj: "/api/v1/approvals/pending?limit=200",
+        target="approval",
+        kind="list",
+        allowed=APPROVAL_DECIDE_API,
+    ),
+    Row(
+        name="api GET /approvals/{id}",
+        url=lambda obj: f"/api/v1/approvals/{obj.pk}",
+        target="approval",
+        allowed=APPROVAL_SEE_API,
+    ),
 ]
 
 
@@ -274,8 +427,14 @@ def _lists(response: Any, obj: Any) -> bool:
         return obj.pk in {item["id"] for item in json.loads(response.content)["items"]}
     if isinstance(obj, OutboxMessage):
         return obj.subject in response.content.decode()
+    if isinstance(obj, Attachment):
+        return f'href="{_reverse("uploads:file", pk=obj.pk)}"' in response.content.decode()
     # Pages link each object by its detail URL.
     detail = _reverse("core:branch_detail", pk=obj.pk) if isinstance(obj, Branch) else None
+    if isinstance(obj, DataRequest):
+        detail = _reverse("privacy:staff_request", pk=obj.pk)
+    if isinstance(obj, ApprovalRequest):
+        detail = _reverse("approvals:detail", pk=obj.pk)
     return detail is not None and f'href="{detail}"' in response.content.decode()
 
 

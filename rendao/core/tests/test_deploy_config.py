@@ -79,6 +79,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         RENDAO_EMAIL_PASSWORD=secrets.token_urlsafe(16),
         RENDAO_VAULT_KEYS=f"k1:{new_key()}",
         RENDAO_VAULT_INDEX_KEY=new_key(),
+        RENDAO_ALIYUN_SMS_ACCESS_KEY_SECRET=secrets.token_urlsafe(24),
         # /var/lib/rendao does not exist on a test machine.
         RENDAO_DATA_DIR=str(tmp_path),
     )
@@ -123,6 +124,7 @@ def test_it_leaves_secrets_for_the_operator_to_fill_in() -> None:
     assert values["RENDAO_EMAIL_PASSWORD"] == ""
     assert values["RENDAO_VAULT_KEYS"] == ""
     assert values["RENDAO_VAULT_INDEX_KEY"] == ""
+    assert values["RENDAO_ALIYUN_SMS_ACCESS_KEY_SECRET"] == ""
 
 
 def test_the_production_example_passes_check_deploy(tmp_path: Path) -> None:
@@ -140,6 +142,7 @@ def test_the_production_example_passes_check_deploy(tmp_path: Path) -> None:
         pytest.param({"RENDAO_VAULT_KEYS": ""}, "rendao.E201", id="missing vault keys"),
         pytest.param({"RENDAO_VAULT_KEYS": "k1:tooshort"}, "rendao.E201", id="malformed vault key"),
         pytest.param({"RENDAO_VAULT_INDEX_KEY": ""}, "rendao.E201", id="missing index key"),
+        pytest.param({"RENDAO_ALIYUN_SMS_ACCESS_KEY_SECRET": ""}, "rendao.E122", id="missing sms secret"),
         pytest.param({"RENDAO_ENV": "bogus"}, "rendao.E002", id="unknown environment"),
         pytest.param({"RENDAO_DEBUG": "true"}, "rendao.E003", id="debug in production"),
         pytest.param({"RENDAO_SITE_URL": "rendao.example.org"}, "rendao.E004", id="site url without scheme"),

@@ -153,12 +153,14 @@ def test_a_task_for_a_missing_or_malformed_id_does_nothing(fake: type[FakeChanne
 
 
 def test_a_message_to_forget_loses_its_body_and_clear_recipient_once_sent(fake: type[FakeChannel]) -> None:
-    message = _write(body="Your code is 424242", forget_after_delivery=True)
+    message = _write(body="Your code is 424242", forget_after_delivery=True, params='{"code": "424242"}')
     message_deliver(message_id=message.pk)
     assert fake.sent == [(str(message.pk), "Your code is 424242")]
     message = _state(message)
     assert message.body == ""
-    assert message.recipient == "138****5678"
+    assert message.params == ""
+    # Every delivered message forgets its recipient; only the masked form stays.
+    assert (message.recipient, message.recipient_masked) == ("", "138****5678")
 
 
 def test_an_ordinary_message_keeps_its_body(fake: type[FakeChannel]) -> None:
@@ -166,7 +168,7 @@ def test_an_ordinary_message_keeps_its_body(fake: type[FakeChannel]) -> None:
     message_deliver(message_id=message.pk)
     message = _state(message)
     assert message.body == "Training on Saturday"
-    assert message.recipient == MOBILE
+    assert (message.recipient, message.recipient_masked) == ("", "138****5678")
 
 
 def test_a_message_to_forget_keeps_its_body_while_it_is_not_delivered(fake: type[FakeChannel]) -> None:

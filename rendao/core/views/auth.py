@@ -25,6 +25,7 @@ from rendao.core.middleware import PENDING_STAFF, now_ts, pending_staff_get
 from rendao.core.models import User
 from rendao.core.services import accounts
 from rendao.core.totp import qr_svg_data_uri, secret_for_typing
+from rendao.privacy.crypto import VaultError, decrypt, encrypt
 
 # The number a code was just sent to, so the code page can prefill it.
 SIGNIN_PHONE = "rendao_signin_phone"
@@ -50,6 +51,18 @@ def _add_errors(form: Any, exc: ValidationError, field: str | None = None) -> No
 # --- public: mobile number + SMS code --------------------------------------------
 
 
+def _signin_phone(request: HttpRequest) -> str:
+    """The number a code was just sent to, opened from its sealed form ("" if none)."""
+    sealed = request.session.get(SIGNIN_PHONE)
+    if not isinstance(sealed, str) or not sealed:
+        return ""
+    try:
+        return decrypt(sealed, aad=SIGNIN_PHONE)
+    except VaultError:
+        # A session from before the vault, or sealed under a key since dropped.
+        return ""
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def signin(request: HttpRequest) -> HttpResponse:
@@ -63,7 +76,8 @@ def signin(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
-                request.session[SIGNIN_PHONE] = phone
+                # Sessions are stored signed, not encrypted: the number is kept sealed.
+                request.session[SIGNIN_PHONE] = encrypt(phone, aad=SIGNIN_PHONE)
                 request.session[SIGNIN_NEXT] = _safe_next(request, request.POST.get("next"), "")
                 return redirect("core:signin_verify")
     else:
@@ -95,7 +109,7 @@ def signin_verify(request: HttpRequest) -> HttpResponse:
                 request.session.pop(SIGNIN_NEXT, None)
                 return HttpResponseRedirect(target)
     else:
-        phone = request.session.get(SIGNIN_PHONE)
+        phone = _signin_phone(request)
         if not phone:
             return redirect("core:signin")
         form = SmsCodeForm(initial={"phone": phone})

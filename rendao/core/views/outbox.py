@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rendao.core import scope
 from rendao.core.audit import RequestMeta
-from rendao.core.channels import RouteError, channel_routes, mask_recipient
+from rendao.core.channels import RouteError, channel_routes
 from rendao.core.decorators import staff_required
 from rendao.core.models import OutboxMessage, User
 from rendao.core.permissions import Perm
@@ -83,7 +83,8 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
     rows: list[dict[str, Any]] = [
         {
             "message": m,
-            "recipient": mask_recipient(m.recipient),
+            # Masked at enqueue: a delivered message no longer holds its recipient.
+            "recipient": m.recipient_masked,
             "forgotten": m.forget_after_delivery and m.status == OutboxMessage.Status.SENT,
             "may_retry": m.status == OutboxMessage.Status.DEAD and may_retry(user, m),
         }

@@ -109,8 +109,12 @@ def token_list(request: HttpRequest) -> HttpResponse:
                 meta=RequestMeta.from_request(request),
             )
         except ValidationError as exc:
-            for field, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
-                form.add_error(field if field in form.fields else None, errors)
+            # A field-keyed error lacks error_list, so the two shapes are told apart first.
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
         else:
             return _page(request, form=TokenCreateForm(user=user), new_token=plaintext)
     return _page(request, form=form, status=400)

@@ -11,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rendao.core.demo import accounts
 from rendao.core.demo.loader import refuse_in_production
 from rendao.core.models import Membership, User
+from rendao.privacy.fields import index_for
 
 
 def _width(text: str) -> int:
@@ -78,6 +79,8 @@ class Command(BaseCommand):
         write("")
         write("Demo public users (sign in with the mobile number and an SMS code):")
         for spec in accounts.PUBLIC:
-            if User.objects.filter(mobile=spec.mobile, is_demo=True).exists():
+            if spec.mobile is None:
+                continue  # a child does not sign in
+            if User.objects.filter(mobile_index=index_for("mobile", spec.mobile), is_demo=True).exists():
                 write(f"  {spec.mobile}  {spec.display_name}")
         write("  The SMS code appears in the server console and on the staff outbox page.")

@@ -1,0 +1,16 @@
+"""Template filters of the approvals pages."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def fen_yuan(fen: int | None) -> str:
+    """12345678 → "¥123,456.78"; None → "" (integer arithmetic only)."""
+    if fen is None:
+        return ""
+    yuan, cents = divmod(int(fen), 100)
+    return f"¥{yuan:,}.{cents:02d}"

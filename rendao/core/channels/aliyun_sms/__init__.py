@@ -1,0 +1,1 @@
+"""The Alibaba Cloud SMS adapter: dysmsapi SendSms with approved templates, RPC-signed."""

@@ -1,0 +1,1 @@
+"""The DingTalk adapters: work notifications from the corp app, and the signed group robot."""

@@ -1,0 +1,1 @@
+"""The WeChat official account adapter: template messages to followers by openid."""
