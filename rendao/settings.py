@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "rendao.privacy",
     "rendao.uploads",
     "rendao.approvals",
+    "rendao.ledger",
 ]
 
 MIDDLEWARE = [
