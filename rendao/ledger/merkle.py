@@ -186,9 +186,7 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
         raise ProofError("inclusion proof does not verify")
 
 
-def verify_consistency(
-    old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> None:
+def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
     """RFC 9162 §2.1.4.2; raises ProofError unless tree `new` extends tree `old`."""
     if old == 0 and not proof:
         return  # every tree extends the empty one

@@ -191,7 +191,7 @@ _TILE_PATH = re.compile(r"^(?:x\d{3}/)*\d{3}(?:\.p/(\d{1,3}))?$")
 
 
 def parse_tile_index(path: str) -> tuple[int, int]:
-    """"x001/x234/067.p/12" → (1234067, 12); a full tile has width 256."""
+    """ "x001/x234/067.p/12" → (1234067, 12); a full tile has width 256."""
     match = _TILE_PATH.match(path)
     if not match:
         raise NoteError("malformed tile path")
