@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
+from stdnum import luhn
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
 
@@ -27,11 +28,13 @@ _EDGE_AFTER = r"(?![0-9A-Za-z])"
 ID_NUMBER_RE = re.compile(_EDGE_BEFORE + r"[1-9][0-9]{16}[0-9Xx]" + _EDGE_AFTER)
 # 13800138000, +8613800138000, 86 138 0013 8000, 138-0013-8000.
 MOBILE_RE = re.compile(_EDGE_BEFORE + r"(?:\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}" + _EDGE_AFTER)
+# 16–19 digits, optionally in groups of four separated by a space or a dash.
+BANK_CARD_RE = re.compile(_EDGE_BEFORE + r"[0-9](?:[ -]?[0-9]){15,18}" + _EDGE_AFTER)
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # "id_number" or "mobile"
+    kind: str  # "id_number", "mobile" or "bank_card"
     masked: str
 
     def __str__(self) -> str:
@@ -70,3 +73,26 @@ def find_pii(text: str) -> list[Finding]:
     found = [Finding("id_number", mask_id_number(m)) for m in ID_NUMBER_RE.findall(text) if is_id_number(m)]
     found += [Finding("mobile", mask_mobile(m)) for m in MOBILE_RE.findall(text) if is_mobile(m)]
     return found
+
+
+def is_bank_card(candidate: str) -> bool:
+    digits = re.sub(r"[ -]", "", candidate)
+    # Issuer digits 3–6 cover UnionPay (62), Visa, Mastercard, JCB and Amex; with
+    # the Luhn check that leaves 1 in 25 random digit runs, not 1 in 10.
+    return 16 <= len(digits) <= 19 and digits[0] in "3456" and luhn.is_valid(digits)
+
+
+def find_bank_cards(text: str) -> list[Finding]:
+    """Every Luhn-valid 16–19 digit bank card number in `text`, masked.
+
+    Kept out of find_pii: one random 16–19 digit run in 25 passes these checks,
+    too many for the log guard over every test's logs; used where no long digit
+    run belongs at all, such as the transparency log's leaves.
+    """
+    if not text:
+        return []
+    return [
+        Finding("bank_card", f"{d[:4]}…{d[-4:]}")
+        for d in (re.sub(r"[ -]", "", m) for m in BANK_CARD_RE.findall(text))
+        if is_bank_card(d)
+    ]

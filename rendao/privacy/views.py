@@ -27,10 +27,13 @@ from rendao.core.audit import RequestMeta
 from rendao.core.decorators import public_login_required, staff_required
 from rendao.core.forms_branches import add_service_errors
 from rendao.core.masking import mask_mobile, mask_name
-from rendao.core.models import User
+from rendao.core.models import Branch, User
+from rendao.core.permissions import Perm
+from rendao.core.scope import has_perm_anywhere
 from rendao.privacy import selectors, services
 from rendao.privacy.models import ConsentText, DataRequest
 from rendao.privacy.purposes import PURPOSE_INFO, Purpose
+from rendao.privacy.reveal import pii_reveal
 
 PER_PAGE = 50
 
@@ -303,9 +306,13 @@ def _field_label(field: str) -> str:
 def staff_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     req = selectors.data_request_get_for_staff(user=user, pk=pk)
+    return render(request, "privacy/staff_request_detail.html", _staff_detail_context(user, req))
+
+
+def _staff_detail_context(user: User, req: DataRequest, proposed_clear: str | None = None) -> dict[str, Any]:
     spec = services.CORRECTABLE_FIELDS.get(req.field)
     current = spec.current(req.subject) if spec and req.is_open else None
-    context = {
+    return {
         "nav": "privacy",
         "req": req,
         "subject": _subject_label(req.subject),
@@ -314,13 +321,34 @@ def staff_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # screenshot of this page leaking the value.
         "current_masked": spec.mask(current) if spec and current else "",
         "proposed_masked": spec.mask(req.proposed_value) if spec and req.proposed_value else "",
+        # The whole proposed value, only after an audited reveal (rendao.privacy.reveal).
+        "proposed_clear": proposed_clear,
+        "may_reveal": bool(req.proposed_value) and has_perm_anywhere(user, Perm.PII_REVEAL),
         "decisions": list(req.decisions.select_related("actor")),
         "may_review": req.status == DataRequest.Status.SUBMITTED,
         "may_approve": req.status == DataRequest.Status.IN_REVIEW,
         "may_refuse": req.is_open,
         "is_own": req.subject_id == user.pk,
     }
-    return render(request, "privacy/staff_request_detail.html", context)
+
+
+@require_POST
+@staff_required
+def staff_request_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the proposed value in clear, once, leaving an audit row (never the value)."""
+    user = _user(request)
+    req = selectors.data_request_get_for_staff(user=user, pk=pk)
+    # Public users belong to no branch; their requests are handled at the city
+    # society, so that is where the reveal permission must be held.
+    society = Branch.objects.filter(depth=1).order_by("path").first()
+    if society is None:
+        raise Http404(_("Not found."))
+    value = pii_reveal(
+        actor=user, obj=req, field="proposed_value", branch=society, meta=RequestMeta.from_request(request)
+    )
+    response = render(request, "privacy/staff_request_detail.html", _staff_detail_context(user, req, value))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST
@@ -355,4 +383,5 @@ urlpatterns: list[URLPattern] = [
     path("staff/privacy/requests/", staff_requests, name="staff_requests"),
     path("staff/privacy/requests/<int:pk>/", staff_request_detail, name="staff_request"),
     path("staff/privacy/requests/<int:pk>/decide/", staff_request_decide, name="staff_request_decide"),
+    path("staff/privacy/requests/<int:pk>/reveal/", staff_request_reveal, name="staff_request_reveal"),
 ]

@@ -417,3 +417,34 @@ def test_the_api_refuses_bad_requests_with_a_422(
 def test_the_api_needs_a_caller(personas: Personas) -> None:
     assert _post(Client(), {"kind": "deletion"}).status_code == 401
     assert not DataRequest.objects.exists()
+
+
+def test_a_handler_may_see_the_proposed_value_in_clear_and_it_is_audited(personas: Personas) -> None:
+    req = _correction(personas)
+    client = signed_in_client(personas.city_staff)
+    url = reverse("privacy:staff_request_reveal", args=[req.pk])
+    assert client.get(url).status_code == 405  # GET never reveals
+    response = client.post(url, headers=EN)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "张山明" in html
+    assert response["Cache-Control"] == "no-store"
+    event = AuditEvent.objects.get(action="pii.revealed")
+    assert (event.actor, event.object_id, event.after) == (
+        personas.city_staff,
+        str(req.pk),
+        {"field": "proposed_value"},
+    )
+    assert "张山明" not in json.dumps([event.before, event.after], ensure_ascii=False)
+    assert audit_verify().ok
+
+
+@pytest.mark.parametrize("who", ["siming_staff", "auditor", "public"])
+def test_nobody_else_can_reveal_a_proposed_value(personas: Personas, who: str) -> None:
+    req = _correction(personas)
+    response = signed_in_client(getattr(personas, who)).post(
+        reverse("privacy:staff_request_reveal", args=[req.pk])
+    )
+    assert response.status_code in (403, 404)
+    assert "张山明" not in response.content.decode()
+    assert not AuditEvent.objects.filter(action="pii.revealed").exists()
