@@ -135,6 +135,13 @@ def cmd_check(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(ns: argparse.Namespace) -> int:
+    # No Django here: the verifier must run anywhere, against any rendao site.
+    from rendao.ledger.verify import main_with
+
+    return main_with(ns, print)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rendao", description="人道 rendao — Red Cross platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="run lint, types, migration and schema checks, and tests")
     check.add_argument("--no-tests", action="store_true")
     check.set_defaults(func=cmd_check)
+
+    verify = sub.add_parser("verify", help="verify a rendao transparency log against a key you trust")
+    from rendao.ledger.verify import add_arguments
+
+    add_arguments(verify)
+    verify.set_defaults(func=cmd_verify)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.set_defaults(func=None)

@@ -193,3 +193,81 @@ def _no_pii_logged(_pii_log_guard_installed: PiiLogGuard) -> Iterator[None]:
 def pii_log_guard(_pii_log_guard_installed: PiiLogGuard) -> PiiLogGuard:
     """The session's log guard, for the test that proves it catches a leak."""
     return _pii_log_guard_installed
+
+
+# --- the leaf proof: no ledger leaf may hold personal data (issue #4) --------------
+
+# Key names that say a value is about a person. Chinese names in free text have
+# no reliable detector, so names are caught by the key that would carry them.
+PERSONAL_KEY_PARTS = ("name", "phone", "mobile", "id_number", "id_card", "address", "bank", "account")
+
+
+def _keys(value: object) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield str(key)
+            yield from _keys(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _keys(inner)
+
+
+def leaf_findings(data: bytes) -> list[str]:
+    """ID, mobile and bank card numbers in a leaf, and keys named for personal data."""
+    import json
+
+    from rendao.privacy.detect import find_bank_cards
+
+    text = data.decode("utf-8", errors="replace")
+    found = [str(f) for f in find_pii(text) + find_bank_cards(text)]
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return [*found, "leaf is not JSON"]
+    found += [f"key {k!r}" for k in _keys(decoded) if any(p in k.lower() for p in PERSONAL_KEY_PARTS)]
+    return found
+
+
+class LeafGuard:
+    """Scans every ledger Entry saved in the session; a hit fails the test that wrote it."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+
+    def entry_saved(self, sender: object, instance: object, created: bool = False, **kwargs: object) -> None:
+        data = getattr(instance, "data", b"")
+        found = leaf_findings(bytes(data)) if created else []
+        if found:
+            self.hits.append(f"entry {getattr(instance, 'index', '?')}: {', '.join(found)}")
+
+
+LEAF_GUARD = LeafGuard()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _leaf_guard_installed() -> Iterator[LeafGuard]:
+    # post_save on Entry sees every leaf however it is appended (ledger_append
+    # saves the row); leaves written in subprocesses are scanned by their test.
+    from django.db.models.signals import post_save
+
+    from rendao.ledger.models import Entry
+
+    post_save.connect(LEAF_GUARD.entry_saved, sender=Entry, dispatch_uid="leaf_guard")
+    yield LEAF_GUARD
+    post_save.disconnect(sender=Entry, dispatch_uid="leaf_guard")
+
+
+@pytest.fixture(autouse=True)
+def _no_pii_in_leaves(_leaf_guard_installed: LeafGuard) -> Iterator[None]:
+    _leaf_guard_installed.hits.clear()
+    yield
+    if _leaf_guard_installed.hits:
+        hits = list(_leaf_guard_installed.hits)
+        _leaf_guard_installed.hits.clear()
+        pytest.fail(f"ledger leaves with personal data were written during this test: {hits}")
+
+
+@pytest.fixture
+def leaf_guard(_leaf_guard_installed: LeafGuard) -> LeafGuard:
+    """The session's leaf guard, for the test that proves it catches a leak."""
+    return _leaf_guard_installed

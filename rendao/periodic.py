@@ -16,6 +16,7 @@ from huey.contrib.djhuey import db_periodic_task
 from rendao.approvals.services import approvals_sweep
 from rendao.core.outbox_delivery import outbox_sweep
 from rendao.core.services.accounts import signin_records_purge
+from rendao.ledger.services import ledger_checkpoint_sign
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -34,3 +35,9 @@ def signin_records_purge_hourly() -> None:
 def approvals_sweep_every_five_minutes() -> None:
     """Remind deciders of approval steps near their time limit; escalate overdue ones (idempotent)."""
     approvals_sweep()
+
+
+@db_periodic_task(crontab(minute="*"))
+def ledger_checkpoint_every_minute() -> None:
+    """Sign a checkpoint if entries committed without one, or if the last is a day old."""
+    ledger_checkpoint_sign()

@@ -304,6 +304,20 @@ VAULT_KEYS_FILE = env_str("RENDAO_VAULT_KEYS_FILE", "")
 # numbers without storing them. Changing it needs `vault_rotate --reindex`.
 VAULT_INDEX_KEY = env_str("RENDAO_VAULT_INDEX_KEY", "")
 
+# --- Transparency log (rendao/ledger) ------------------------------------------
+# The log's name in its signed checkpoints (C2SP tlog-checkpoint origin line);
+# empty derives it from RENDAO_SITE_URL's host + "/ledger". Never change it once
+# checkpoints have been published: verifiers pin it.
+LEDGER_ORIGIN = env_str("RENDAO_LEDGER_ORIGIN", "")
+# The Ed25519 key that signs checkpoints (a note signer key written by
+# `rendao manage ledger_keygen`); outside production one is generated on first use.
+LEDGER_KEY_FILE = env_str("RENDAO_LEDGER_KEY_FILE", "") or str(DATA_DIR / "ledger_key")
+# Seconds between a new entry committing and a checkpoint signed over it.
+LEDGER_CHECKPOINT_SECONDS = env_int("RENDAO_LEDGER_CHECKPOINT_SECONDS", 5)
+# Note verifier keys ("name+keyid+base64") of the witnesses whose cosignatures
+# on our checkpoints are accepted and served (comma separated).
+LEDGER_WITNESSES = env_list("RENDAO_LEDGER_WITNESSES", [])
+
 # --- Outgoing messages ------------------------------------------------------
 # Which adapter delivers each logical channel, as channel=adapter pairs (comma
 # separated). Callers write to logical channels ("sms", "email", later "dingtalk",

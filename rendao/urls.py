@@ -8,6 +8,7 @@ from rendao.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("ledger/", include("rendao.ledger.urls")),
     path("", include("rendao.approvals.urls")),
     path("", include("rendao.core.urls")),
     path("", include("rendao.uploads.urls")),

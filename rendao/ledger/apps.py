@@ -8,3 +8,7 @@ class LedgerConfig(AppConfig):
     name = "rendao.ledger"
     label = "ledger"
     verbose_name = _("Transparency log")
+
+    def ready(self) -> None:
+        # The system checks (signing key, witnesses, interval).
+        from rendao.ledger import checks  # noqa: F401

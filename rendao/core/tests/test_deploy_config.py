@@ -14,9 +14,11 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from rendao.ledger.keys import write_new_key
 from rendao.privacy.keyring import new_key
 
 REPO = Path(__file__).resolve().parents[3]
@@ -84,6 +86,10 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         RENDAO_DATA_DIR=str(tmp_path),
     )
     env.update(overrides)
+    # The checkpoint signing key, made once by `ledger_keygen` under the log's origin.
+    key_file = tmp_path / "ledger_key"
+    if not key_file.exists():
+        write_new_key(key_file, urlsplit(env["RENDAO_SITE_URL"]).netloc + "/ledger")
     return env
 
 
@@ -145,6 +151,7 @@ def test_the_production_example_passes_check_deploy(tmp_path: Path) -> None:
         pytest.param({"RENDAO_ALIYUN_SMS_ACCESS_KEY_SECRET": ""}, "rendao.E122", id="missing sms secret"),
         pytest.param({"RENDAO_ENV": "bogus"}, "rendao.E002", id="unknown environment"),
         pytest.param({"RENDAO_DEBUG": "true"}, "rendao.E003", id="debug in production"),
+        pytest.param({"RENDAO_LEDGER_KEY_FILE": "/nonexistent/key"}, "rendao.E301", id="missing ledger key"),
         pytest.param({"RENDAO_SITE_URL": "rendao.example.org"}, "rendao.E004", id="site url without scheme"),
     ],
 )
