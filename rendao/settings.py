@@ -313,7 +313,7 @@ LEDGER_ORIGIN = env_str("RENDAO_LEDGER_ORIGIN", "")
 # `rendao manage ledger_keygen`); outside production one is generated on first use.
 LEDGER_KEY_FILE = env_str("RENDAO_LEDGER_KEY_FILE", "") or str(DATA_DIR / "ledger_key")
 # Seconds between a new entry committing and a checkpoint signed over it.
-LEDGER_CHECKPOINT_SECONDS = env_int("RENDAO_LEDGER_CHECKPOINT_SECONDS", 5)
+LEDGER_CHECKPOINT_SECONDS = env_int("RENDAO_LEDGER_CHECKPOINT_SECONDS", 3)
 # Note verifier keys ("name+keyid+base64") of the witnesses whose cosignatures
 # on our checkpoints are accepted and served (comma separated).
 LEDGER_WITNESSES = env_list("RENDAO_LEDGER_WITNESSES", [])

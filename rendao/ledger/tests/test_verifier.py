@@ -424,10 +424,13 @@ def test_the_widget_passes_its_data_by_attributes_and_loads_the_script_by_src() 
     from django.contrib.staticfiles import finders
     from django.template.loader import render_to_string
 
-    html = render_to_string(
-        "ledger/_verify_widget.html",
-        {"ledger_index": 12, "ledger_key": KEY, "ledger_leaf_b64": base64.b64encode(entry(12)).decode()},
-    )
+    from django.utils import translation
+
+    with translation.override("en"):  # the messages are checked in their English wording
+        html = render_to_string(
+            "ledger/_verify_widget.html",
+            {"ledger_index": 12, "ledger_key": KEY, "ledger_leaf_b64": base64.b64encode(entry(12)).decode()},
+        )
     assert 'data-index="12"' in html
     assert f'data-key="{KEY}"' in html
     assert f'data-leaf="{base64.b64encode(entry(12)).decode()}"' in html
