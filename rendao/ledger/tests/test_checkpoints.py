@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.conf import settings
 from django.core.cache import cache
 from django.core.checks import run_checks
 from django.core.management import CommandError, call_command
@@ -96,7 +97,7 @@ def test_a_commit_schedules_one_signing_however_many_entries_commit(
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             ledger_append(kind=EntryKind.REFUND, payload={"amount_fen": 1})
-    assert scheduled == [5]
+    assert scheduled == [settings.LEDGER_CHECKPOINT_SECONDS]
 
 
 def test_keygen_writes_a_key_once(tmp_path: Path) -> None:

@@ -423,7 +423,6 @@ def test_the_verifier_accepts_the_real_servers_log_and_its_proofs(tmp_path: Path
 def test_the_widget_passes_its_data_by_attributes_and_loads_the_script_by_src() -> None:
     from django.contrib.staticfiles import finders
     from django.template.loader import render_to_string
-
     from django.utils import translation
 
     with translation.override("en"):  # the messages are checked in their English wording
