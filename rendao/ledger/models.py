@@ -32,6 +32,12 @@ class LedgerHead(models.Model):
     """
 
     size = models.BigIntegerField(default=0)
+    # The tree's right edge: the hashes of the complete subtrees that make up the
+    # first `size` leaves (one per set bit of size, highest level first), 32
+    # bytes each. An append combines the new leaf with the last of them instead
+    # of reading stored children back. Derived data: a wrong edge produces wrong
+    # stored hashes, which verification against the entries detects.
+    frontier = models.BinaryField(default=b"")
 
     def __str__(self) -> str:
         return f"ledger head {self.size}"

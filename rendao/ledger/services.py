@@ -77,6 +77,29 @@ def _locked_head() -> LedgerHead:
         return LedgerHead.objects.select_for_update().get(pk=1)
 
 
+def _frontier_hashes(head: LedgerHead, size: int) -> list[bytes]:
+    """The right edge of a tree of `size` leaves, from the head row (or rebuilt once)."""
+    raw = bytes(head.frontier or b"")
+    width = merkle.HASH_SIZE
+    if len(raw) == width * bin(size).count("1"):
+        return [raw[i : i + width] for i in range(0, len(raw), width)]
+    # A head written before the edge was kept: read the edge from the stored
+    # complete subtrees (one per set bit of size), highest level first.
+    nodes = []
+    start = 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            nodes.append((level, start >> level))
+            start += 1 << level
+    if not nodes:
+        return []
+    query = Q()
+    for level, node in nodes:
+        query |= Q(level=level, index=node)
+    stored = {(n.level, n.index): bytes(n.hash) for n in NodeHash.objects.filter(query)}
+    return [stored[n] for n in nodes]
+
+
 def ledger_append(*, kind: str, payload: dict[str, object], occurred_at: datetime | None = None) -> Entry:
     """Append one event to the log inside the caller's transaction; returns the entry.
 
@@ -101,23 +124,19 @@ def ledger_append(*, kind: str, payload: dict[str, object], occurred_at: datetim
     leaf = merkle.leaf_hash(data)
 
     completed = merkle.complete_subtrees_ending_at(index)
-    # Each parent's left child is an older stored subtree; its right child is the
-    # one just computed below it.
-    left_children = [(level - 1, node * 2) for level, node in completed[1:]]
-    stored: dict[tuple[int, int], bytes] = {}
-    if left_children:
-        query = Q()
-        for level, node in left_children:
-            query |= Q(level=level, index=node)
-        stored = {(n.level, n.index): bytes(n.hash) for n in NodeHash.objects.filter(query)}
+    # Each parent's left child is a complete subtree on the right edge of the
+    # tree before this leaf: the last len(completed) - 1 hashes of the frontier,
+    # lowest level last.
+    edge = _frontier_hashes(head, index)
     rows = [NodeHash(level=0, index=index, hash=leaf)]
     current = leaf
-    for (level, node), left in zip(completed[1:], left_children, strict=True):
-        current = merkle.node_hash(stored[left], current)
+    for level, node in completed[1:]:
+        current = merkle.node_hash(edge.pop(), current)
         rows.append(NodeHash(level=level, index=node, hash=current))
+    edge.append(current)
     NodeHash.objects.bulk_create(rows)
     entry = Entry.objects.create(index=index, kind=kind, data=data, leaf_hash=leaf)
-    LedgerHead.objects.filter(pk=1).update(size=index + 1)
+    LedgerHead.objects.filter(pk=1).update(size=index + 1, frontier=b"".join(edge))
 
     from rendao.ledger.tasks import checkpoint_soon
 
