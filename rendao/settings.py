@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "rendao.uploads",
     "rendao.approvals",
     "rendao.ledger",
+    "rendao.funds",
 ]
 
 MIDDLEWARE = [
@@ -379,6 +380,51 @@ WECHAT_MP_APP_SECRET = env_str("RENDAO_WECHAT_MP_APP_SECRET", "")
 # by :key=placeholder|key=placeholder mapping the template's data keys (thing1,
 # time2…) to the message type's placeholders.
 WECHAT_MP_TEMPLATES = env_list("RENDAO_WECHAT_MP_TEMPLATES", [])
+
+# --- Payment channels (rendao/funds/payments/<channel>/) ------------------------
+# Channels donors may pay through, comma separated: sandbox (local cashier, demo
+# only), wechatpay, alipay. An enabled channel without its keys is a start-up error.
+PAYMENT_CHANNELS = env_list("RENDAO_PAYMENT_CHANNELS", ["sandbox"])
+# Seconds every HTTP call to a payment channel may take.
+PAYMENT_HTTP_TIMEOUT = env_int("RENDAO_PAYMENT_HTTP_TIMEOUT", 10)
+
+
+def _sandbox_pay_key() -> str:
+    """RENDAO_PAYMENT_SANDBOX_KEY; in development, generated once into DATA_DIR (0600)."""
+    configured = env_str("RENDAO_PAYMENT_SANDBOX_KEY", "")
+    if configured or RENDAO_ENV == "production":
+        return configured
+    path = DATA_DIR / "payment_sandbox_key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+# HMAC key signing the sandbox's payment notifications (secret; never a constant).
+PAYMENT_SANDBOX_KEY = _sandbox_pay_key()
+# WeChat Pay API v3: API base, merchant id (mchid), the app id payers pay under.
+PAYMENT_WECHATPAY_API = env_str("RENDAO_WECHATPAY_API", "https://api.mch.weixin.qq.com")
+PAYMENT_WECHATPAY_MCH_ID = env_str("RENDAO_WECHATPAY_MCH_ID", "")
+PAYMENT_WECHATPAY_APP_ID = env_str("RENDAO_WECHATPAY_APP_ID", "")
+# Serial number of the merchant API certificate, and the file of its private key (secret).
+PAYMENT_WECHATPAY_MCH_SERIAL_NO = env_str("RENDAO_WECHATPAY_MCH_SERIAL_NO", "")
+PAYMENT_WECHATPAY_MCH_PRIVATE_KEY_FILE = env_str("RENDAO_WECHATPAY_MCH_PRIVATE_KEY_FILE", "")
+# The 32-character APIv3 key that decrypts notifications (secret).
+PAYMENT_WECHATPAY_API_V3_KEY = env_str("RENDAO_WECHATPAY_API_V3_KEY", "")
+# WeChat Pay's verification keys as serial=path pairs (comma separated): the
+# "WeChat Pay public key" (PUB_KEY_ID_…=pub_key.pem) and/or platform certificates.
+# Configured, never downloaded: a notification naming another serial is refused.
+PAYMENT_WECHATPAY_PLATFORM_KEYS = env_list("RENDAO_WECHATPAY_PLATFORM_KEYS", [])
+# Alipay open API: gateway, app id, and the seller (partner) id notifications must name.
+PAYMENT_ALIPAY_GATEWAY = env_str("RENDAO_ALIPAY_GATEWAY", "https://openapi.alipay.com/gateway.do")
+PAYMENT_ALIPAY_APP_ID = env_str("RENDAO_ALIPAY_APP_ID", "")
+PAYMENT_ALIPAY_SELLER_ID = env_str("RENDAO_ALIPAY_SELLER_ID", "")
+# The app's RSA2 private key file (secret), and ALIPAY's public key file (支付宝公钥,
+# not the app's own public key) that verifies notifications and answers.
+PAYMENT_ALIPAY_APP_PRIVATE_KEY_FILE = env_str("RENDAO_ALIPAY_APP_PRIVATE_KEY_FILE", "")
+PAYMENT_ALIPAY_PUBLIC_KEY_FILE = env_str("RENDAO_ALIPAY_PUBLIC_KEY_FILE", "")
 
 # --- Approvals --------------------------------------------------------------
 # Items whose amount is at or over this many fen need two distinct approvers even

@@ -84,6 +84,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         RENDAO_ALIYUN_SMS_ACCESS_KEY_SECRET=secrets.token_urlsafe(24),
         # /var/lib/rendao does not exist on a test machine.
         RENDAO_DATA_DIR=str(tmp_path),
+        **_payment_secrets(tmp_path),
     )
     env.update(overrides)
     # The checkpoint signing key, made once by `ledger_keygen` under the log's origin.
@@ -91,6 +92,28 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     if not key_file.exists():
         write_new_key(key_file, urlsplit(env["RENDAO_SITE_URL"]).netloc + "/ledger")
     return env
+
+
+def _payment_secrets(tmp_path: Path) -> dict[str, str]:
+    """What an operator fills in for WeChat Pay and Alipay (the check reads ids and
+    that the key files exist; their contents are tested with the channels)."""
+    files = {}
+    for name in ("wechatpay_mch.pem", "wechatpay_platform.pem", "alipay_app.pem", "alipay_public.pem"):
+        path = tmp_path / name
+        path.write_text("-----BEGIN PLACEHOLDER-----\n")
+        files[name] = str(path)
+    return {
+        "RENDAO_WECHATPAY_MCH_ID": "1900000001",
+        "RENDAO_WECHATPAY_APP_ID": "wx0000000000000001",
+        "RENDAO_WECHATPAY_MCH_SERIAL_NO": "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+        "RENDAO_WECHATPAY_MCH_PRIVATE_KEY_FILE": files["wechatpay_mch.pem"],
+        "RENDAO_WECHATPAY_API_V3_KEY": secrets.token_hex(16),
+        "RENDAO_WECHATPAY_PLATFORM_KEYS": f"PUB_KEY_ID_0001={files['wechatpay_platform.pem']}",
+        "RENDAO_ALIPAY_APP_ID": "2021000000000001",
+        "RENDAO_ALIPAY_SELLER_ID": "2088000000000001",
+        "RENDAO_ALIPAY_APP_PRIVATE_KEY_FILE": files["alipay_app.pem"],
+        "RENDAO_ALIPAY_PUBLIC_KEY_FILE": files["alipay_public.pem"],
+    }
 
 
 def run_check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,1 @@
+"""The sandbox channel: a local cashier and HMAC-signed notifications, for the demo and tests."""
