@@ -17,3 +17,8 @@ class FundsConfig(AppConfig):
         # A channel enabled without its keys (or the sandbox in production) is an
         # error at start-up, not at the first donation.
         register()(check_payment_channels)
+
+        # The "fundraising_plan" process type of the approvals engine.
+        from rendao.funds.projects import register_process_type
+
+        register_process_type()
