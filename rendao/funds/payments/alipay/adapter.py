@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
 from django.core.checks import CheckMessage
@@ -45,6 +45,7 @@ from rendao.funds.payments import (
 )
 from rendao.funds.payments.alipay import checks
 from rendao.funds.payments.http import call
+from rendao.funds.payments.rsakeys import load_private_key, load_public_key
 
 # Alipay's timestamps are Beijing time without an offset.
 BEIJING = timezone(timedelta(hours=8))
@@ -89,19 +90,14 @@ class AlipayChannel:
 
     @cached_property
     def _app_key(self) -> rsa.RSAPrivateKey:
-        key = serialization.load_pem_private_key(
-            Path(settings.PAYMENT_ALIPAY_APP_PRIVATE_KEY_FILE).read_bytes(), None
-        )
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise PermanentChannelError("alipay: the app key is not an RSA key")
-        return key
+        return load_private_key(settings.PAYMENT_ALIPAY_APP_PRIVATE_KEY_FILE, "alipay: the app key")
 
     @cached_property
     def _alipay_key(self) -> rsa.RSAPublicKey:
-        key = serialization.load_pem_public_key(Path(settings.PAYMENT_ALIPAY_PUBLIC_KEY_FILE).read_bytes())
-        if not isinstance(key, rsa.RSAPublicKey):
-            raise PermanentChannelError("alipay: the Alipay public key is not an RSA key")
-        return key
+        try:
+            return load_public_key(Path(settings.PAYMENT_ALIPAY_PUBLIC_KEY_FILE).read_bytes())
+        except ValueError as exc:
+            raise PermanentChannelError("alipay: the Alipay public key is not an RSA key") from exc
 
     def _signed(self, method: str, biz: Mapping[str, Any], **extra: str) -> dict[str, str]:
         params = {

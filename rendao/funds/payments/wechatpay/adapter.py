@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
@@ -49,6 +48,7 @@ from rendao.funds.payments import (
     VerifiedPayment,
 )
 from rendao.funds.payments.http import Answer, call
+from rendao.funds.payments.rsakeys import load_private_key, load_public_key, rsa_sign
 from rendao.funds.payments.wechatpay import checks
 
 SCHEME = "WECHATPAY2-SHA256-RSA2048"
@@ -68,22 +68,6 @@ TRADE_STATES = {
 }
 
 
-def rsa_sign(key: rsa.RSAPrivateKey, message: str) -> str:
-    return base64.b64encode(key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
-
-
-def load_public_key(pem: bytes) -> rsa.RSAPublicKey:
-    """A PEM public key, or the public key of a PEM certificate."""
-    key = (
-        x509.load_pem_x509_certificate(pem).public_key()
-        if b"BEGIN CERTIFICATE" in pem
-        else serialization.load_pem_public_key(pem)
-    )
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise ValueError("not an RSA key")
-    return key
-
-
 class WeChatPayChannel:
     name = "wechatpay"
 
@@ -92,12 +76,9 @@ class WeChatPayChannel:
 
     @cached_property
     def _private_key(self) -> rsa.RSAPrivateKey:
-        key = serialization.load_pem_private_key(
-            Path(settings.PAYMENT_WECHATPAY_MCH_PRIVATE_KEY_FILE).read_bytes(), None
+        return load_private_key(
+            settings.PAYMENT_WECHATPAY_MCH_PRIVATE_KEY_FILE, "wechatpay: the merchant key"
         )
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise PermanentChannelError("wechatpay: the merchant key is not an RSA key")
-        return key
 
     @cached_property
     def _platform_keys(self) -> dict[str, rsa.RSAPublicKey]:
