@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("ledger/", include("rendao.ledger.urls")),
     path("", include("rendao.approvals.urls")),
+    path("", include("rendao.funds.urls")),
     path("", include("rendao.core.urls")),
     path("", include("rendao.uploads.urls")),
     path("", include("rendao.privacy.urls")),

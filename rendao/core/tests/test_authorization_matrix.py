@@ -46,6 +46,8 @@ from rendao.conftest import Personas, Tree, make_staff, signed_in_client
 from rendao.core.audit import RequestMeta
 from rendao.core.models import Branch, Membership, OutboxMessage, Role
 from rendao.core.services.tokens import token_create
+from rendao.funds.models import FundraisingProject
+from rendao.funds.projects import project_create
 from rendao.privacy.models import DataRequest
 from rendao.uploads.models import Attachment
 from rendao.uploads.services import attachment_create
@@ -191,7 +193,39 @@ APPROVAL_DECIDE_API = {
 APPROVAL_SEE_PAGES = {t: APPROVAL_DECIDE_PAGES[t] | {"auditor"} for t in TARGETS}
 APPROVAL_SEE_API = {t: APPROVAL_DECIDE_API[t] | {"auditor"} for t in TARGETS}
 
+
+def _project_target(tree: Tree, personas: Personas, target: str) -> FundraisingProject:
+    # A draft plan at the street (思明) or the school (湖里), drafted by a finance
+    # officer there who is not an actor.
+    branch = _branch_target(tree, personas, target)
+    drafter = make_staff(f"matrix_finance_{target}", branch, Role.FINANCE)
+    today = timezone.localdate()
+    return project_create(
+        actor=drafter,
+        branch=branch,
+        title=f"matrix project {target}",
+        purpose="-",
+        start_date=today,
+        end_date=today,
+        area="-",
+        responsible_name="-",
+        responsible_office_address="-",
+        channels=["sandbox"],
+        bank_account="-",
+        beneficiaries="-",
+        intended_use="-",
+        cost_fen=0,
+        leftover_handling="-",
+        target_fen=100,
+    )
+
+
+# Who may read fundraising projects (FINANCE_VIEW) and move them (FINANCE_MANAGE).
+PROJECT_SEE_PAGES = {t: {"finance", "auditor", "leader"} for t in TARGETS}
+PROJECT_MANAGE_PAGES = {t: {"finance"} for t in TARGETS}
+
 TARGET_BUILDERS: dict[str, Callable[[Tree, Personas, str], Any]] = {
+    "project": _project_target,
     "approval": _approval_target,
     "branch": _branch_target,
     "leaf_branch": _leaf_branch_target,
@@ -395,6 +429,23 @@ ROWS = [
         url=lambda obj: f"/api/v1/approvals/{obj.pk}",
         target="approval",
         allowed=APPROVAL_SEE_API,
+    ),
+    Row(
+        name="page funds:project_detail",
+        url=lambda obj: _reverse("funds:project_detail", pk=obj.pk),
+        target="project",
+        allowed=PROJECT_SEE_PAGES,
+    ),
+    Row(
+        name="page funds:project_transition",
+        url=lambda obj: _reverse("funds:project_transition", pk=obj.pk),
+        target="project",
+        method="post",
+        data={"to": "in_approval"},
+        allowed=PROJECT_MANAGE_PAGES,
+        check_unchanged=lambda obj: _assert(
+            FundraisingProject.objects.get(pk=obj.pk).status == FundraisingProject.Status.DRAFT
+        ),
     ),
 ]
 
