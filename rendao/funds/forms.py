@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rendao.approvals.forms import AmountField
 from rendao.core.models import Branch
 from rendao.funds.models import ProjectStatus
-from rendao.funds.payments import CHANNELS
+from rendao.funds.payments import CHANNEL_LABELS, CHANNELS
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _TEXT = forms.Textarea(attrs={"rows": 3})
@@ -44,7 +44,7 @@ class ProjectCreateForm(forms.Form):
     )
     channels = forms.MultipleChoiceField(
         label=_("accepted channels"),
-        choices=[(code, code) for code in CHANNELS],
+        choices=[(code, CHANNEL_LABELS.get(code, code)) for code in CHANNELS],
         widget=forms.CheckboxSelectMultiple,
     )
     bank_account = forms.CharField(label=_("receiving bank account"), max_length=200)

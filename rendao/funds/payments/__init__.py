@@ -34,7 +34,9 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core.checks import CheckMessage
+from django.utils.functional import Promise
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy
 
 # Notifications whose timestamp is further than this from our clock are refused:
 # a captured notification cannot be replayed later, and the caller only has to
@@ -214,6 +216,14 @@ CHANNELS: dict[str, str] = {
     "sandbox": "rendao.funds.payments.sandbox.adapter.SandboxChannel",
     "wechatpay": "rendao.funds.payments.wechatpay.adapter.WeChatPayChannel",
     "alipay": "rendao.funds.payments.alipay.adapter.AlipayChannel",
+}
+
+
+# What donors and staff read for each channel.
+CHANNEL_LABELS: dict[str, str | Promise] = {
+    "sandbox": gettext_lazy("Sandbox (demo payments)"),
+    "wechatpay": gettext_lazy("WeChat Pay"),
+    "alipay": gettext_lazy("Alipay"),
 }
 
 
