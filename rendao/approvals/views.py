@@ -26,7 +26,7 @@ from rendao.core.audit import RequestMeta
 from rendao.core.decorators import staff_required
 from rendao.core.forms_branches import add_service_errors
 from rendao.core.models import User
-from rendao.core.workbench import current_branch
+from rendao.core.workbench import branch_initial
 
 PER_PAGE = 50
 TABS = ("pending", "mine", "history")
@@ -183,10 +183,9 @@ def matter_create(request: HttpRequest) -> HttpResponse:
     branches = matters.requestable_branches(user)
     if not branches.exists():
         raise PermissionDenied(_("Your roles do not let you request approvals."))
-    # The branch the user is working in, when they may request there.
-    current = current_branch(request)
-    initial = {"branch": current.pk} if current and branches.filter(pk=current.pk).exists() else {}
-    form = MatterCreateForm(request.POST or None, branches=branches, initial=initial)
+    form = MatterCreateForm(
+        request.POST or None, branches=branches, initial=branch_initial(request, branches)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             item = matters.matter_create(

@@ -116,3 +116,12 @@ def set_current_branch(request: HttpRequest, branch: Branch) -> None:
     """Remember `branch` (already checked by `get_switchable_branch`)."""
     request.session[SESSION_BRANCH_KEY] = branch.pk
     setattr(request, _CURRENT_ATTR, branch)
+
+
+def branch_initial(request: HttpRequest, branches: QuerySet[Branch]) -> dict[str, int]:
+    """Form initial data choosing the branch the user is working in, when it is
+    one of `branches` (the branches the form may offer)."""
+    current = current_branch(request)
+    if current is not None and branches.filter(pk=current.pk).exists():
+        return {"branch": current.pk}
+    return {}

@@ -32,7 +32,7 @@ from rendao.core.scope import (
     require_perm,
     scope_filter,
 )
-from rendao.core.workbench import current_branch
+from rendao.core.workbench import branch_initial
 from rendao.funds import projects
 from rendao.funds.forms import CoInitiatorForm, FilingForm, ProjectCreateForm, TransitionForm
 from rendao.funds.models import FundraisingProject, ProjectStatus
@@ -89,9 +89,9 @@ def project_create(request: HttpRequest) -> HttpResponse:
     branches = branches_for(user, Perm.FINANCE_MANAGE).filter(is_active=True)
     if not branches.exists():
         raise PermissionDenied(_("Your roles do not let you draft fundraising projects."))
-    current = current_branch(request)
-    initial = {"branch": current.pk} if current and branches.filter(pk=current.pk).exists() else {}
-    form = ProjectCreateForm(request.POST or None, branches=branches, initial=initial)
+    form = ProjectCreateForm(
+        request.POST or None, branches=branches, initial=branch_initial(request, branches)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             project = projects.project_create(
