@@ -41,3 +41,27 @@ def approvals_sweep_every_five_minutes() -> None:
 def ledger_checkpoint_every_minute() -> None:
     """Sign a checkpoint if entries committed without one, or if the last is a day old."""
     ledger_checkpoint_sign()
+
+
+@db_periodic_task(crontab(minute="*"))
+def donations_sweep_every_minute() -> None:
+    """Ask the channels about unpaid orders nobody heard back about; expire old ones."""
+    from rendao.funds.donations import donations_sweep
+
+    donations_sweep()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def receipts_sweep_every_five_minutes() -> None:
+    """Issue receipts that a lost task left behind."""
+    from rendao.funds.receipting import receipts_sweep
+
+    receipts_sweep()
+
+
+@db_periodic_task(crontab(minute="23"))
+def notification_nonces_purge_hourly() -> None:
+    """Forget notification nonces older than a day (the 5-minute window refuses them anyway)."""
+    from rendao.funds.donations import nonces_purge
+
+    nonces_purge()

@@ -426,6 +426,14 @@ PAYMENT_ALIPAY_SELLER_ID = env_str("RENDAO_ALIPAY_SELLER_ID", "")
 PAYMENT_ALIPAY_APP_PRIVATE_KEY_FILE = env_str("RENDAO_ALIPAY_APP_PRIVATE_KEY_FILE", "")
 PAYMENT_ALIPAY_PUBLIC_KEY_FILE = env_str("RENDAO_ALIPAY_PUBLIC_KEY_FILE", "")
 
+# --- Online donations --------------------------------------------------------
+# Smallest and largest online donation, in fen (1 yuan and 50,000 yuan): larger
+# gifts go by bank transfer, where the donor's identity and intent are checked.
+DONATION_MIN_FEN = env_int("RENDAO_DONATION_MIN_FEN", 100)
+DONATION_MAX_FEN = env_int("RENDAO_DONATION_MAX_FEN", 5_000_000)
+# Minutes an unpaid order stays payable; then it is closed at the channel.
+DONATION_ORDER_TTL_MINUTES = env_int("RENDAO_DONATION_ORDER_TTL_MINUTES", 30)
+
 # --- Approvals --------------------------------------------------------------
 # Items whose amount is at or over this many fen need two distinct approvers even
 # when their flow has one step (default 5,000,000 fen = 50,000 yuan).

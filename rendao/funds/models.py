@@ -19,6 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from rendao.privacy.fields import BlindIndexField, EncryptedTextField
+
 
 class Account(models.Model):
     class Kind(models.TextChoices):
@@ -208,6 +210,11 @@ class FundraisingProject(models.Model):
     filing_deadline = models.DateField(_("filing deadline"), null=True, blank=True)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     final_report_published_on = models.DateField(_("final report published on"), null=True, blank=True)
+    # Kept by the donation services in the payment's transaction (the project's
+    # fund account row is locked there already), so the public page reads the
+    # progress from one row however many donations there are. Net of refunds.
+    raised_fen = models.BigIntegerField(_("raised (fen)"), default=0)
+    donation_count = models.PositiveIntegerField(_("donations"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
     )
@@ -292,3 +299,256 @@ class CoInitiator(models.Model):
 
     def __str__(self) -> str:
         return self.organisation_name
+
+
+# --- Donations (在线捐款): the order, the channel's notifications, receipts -----------
+
+
+class DonationStatus(models.TextChoices):
+    CREATED = "created", _("Created")
+    PAYING = "paying", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    PARTLY_REFUNDED = "partly_refunded", _("Partly refunded")
+    REFUNDED = "refunded", _("Refunded")
+    EXPIRED = "expired", _("Expired")
+    CLOSED = "closed", _("Closed")
+
+
+class Donation(models.Model):
+    """One online donation: the order at the payment channel and, once paid, the gift.
+
+    The donor's name and mobile number are personal data (encrypted, never in the
+    log or the public list); `public_name` is what the project page shows: the
+    masked name, or 爱心人士 for anonymous donors. Amounts are integer fen.
+    """
+
+    Status = DonationStatus
+
+    out_trade_no = models.CharField(_("order number"), max_length=32, unique=True)
+    project = models.ForeignKey(
+        FundraisingProject, on_delete=models.PROTECT, related_name="donations", verbose_name=_("project")
+    )
+    # The project's branch, copied so that staff scope filters need no join.
+    branch = models.ForeignKey(
+        "core.Branch", on_delete=models.PROTECT, related_name="donations", verbose_name=_("branch")
+    )
+    co_initiator = models.ForeignKey(
+        CoInitiator,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="donations",
+        verbose_name=_("attributed to co-initiator"),
+    )
+    channel = models.CharField(_("payment channel"), max_length=32)
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=DonationStatus.choices, default=DonationStatus.CREATED
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="donations",
+        verbose_name=_("donor account"),
+    )
+    anonymous = models.BooleanField(_("anonymous"), default=False)
+    donor_name = EncryptedTextField(_("donor name"), blank=True)
+    donor_mobile = EncryptedTextField(_("donor mobile"), blank=True)
+    # Lets a donor who signs in later with the same number find their donations.
+    donor_mobile_index = BlindIndexField(source="donor_mobile", purpose="mobile")
+    public_name = models.CharField(_("public name"), max_length=50)
+    # Red Cross Law Art 20: the donor may waive the receipt; both choices are recorded.
+    receipt_wanted = models.BooleanField(_("receipt wanted"), default=True)
+    # The transparency-log commitment of this donor: SHA-256(0x02 ‖ salt ‖ out_trade_no);
+    # the salt is sealed and printed only on the donor's own receipt.
+    commitment_salt = EncryptedTextField(_("commitment salt"), blank=True)
+    commitment = models.CharField(_("commitment"), max_length=64, blank=True)
+    # A capability: the "follow my donation" link works for whoever holds it.
+    follow_token = models.CharField(_("follow token"), max_length=43, unique=True)
+    # API clients' Idempotency-Key, with the fingerprint of the body first sent with it.
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=64, null=True, blank=True, unique=True
+    )
+    request_fingerprint = models.CharField(_("request fingerprint"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    # When the sweeper last asked the channel about this unpaid order.
+    checked_at = models.DateTimeField(_("last checked at the channel"), null=True, blank=True)
+    # NULL until paid, so the unique (channel, txn id) constraint skips unpaid orders.
+    channel_txn_id = models.CharField(  # noqa: DJ001
+        _("channel transaction id"), max_length=64, null=True, blank=True
+    )
+    refunded_fen = models.BigIntegerField(_("refunded (fen)"), default=0)
+    # Money that arrived for an order we had already expired or closed: recorded,
+    # credited to refunds payable rather than the project, and shown to finance.
+    refund_flagged = models.BooleanField(_("flagged for refund"), default=False)
+    ledger_index = models.BigIntegerField(_("ledger entry"), null=True, blank=True)
+    journal_entry = models.OneToOneField(
+        JournalEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="donation",
+        verbose_name=_("journal entry"),
+    )
+
+    class Meta:
+        verbose_name = _("donation")
+        verbose_name_plural = _("donations")
+        ordering = ("-created_at", "-id")
+        indexes = [
+            # The public page's "recent donations" and the sweeper's "still open" scans.
+            models.Index(fields=["project", "status", "-paid_at"], name="funds_donation_recent"),
+            models.Index(fields=["status", "expires_at"], name="funds_donation_open"),
+            models.Index(fields=["branch", "-created_at"], name="funds_donation_branch"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_donation_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_fen__gte=0) & Q(refunded_fen__lte=models.F("amount_fen")),
+                name="funds_donation_refunded_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=DonationStatus.values), name="funds_donation_status_valid"
+            ),
+            # One channel transaction pays at most one donation, once.
+            models.UniqueConstraint(
+                fields=["channel", "channel_txn_id"],
+                condition=Q(channel_txn_id__isnull=False),
+                name="funds_donation_unique_txn",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.out_trade_no
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status in {DonationStatus.PAID, DonationStatus.PARTLY_REFUNDED, DonationStatus.REFUNDED}
+
+    @property
+    def refundable_fen(self) -> int:
+        return self.amount_fen - self.refunded_fen if self.is_paid else 0
+
+
+class NotificationNonce(models.Model):
+    """Every accepted notification's nonce, so a captured one cannot be replayed.
+
+    Kept a day (the channels refuse timestamps more than 5 minutes off, so an
+    older nonce can no longer pass verification anyway), then purged.
+    """
+
+    channel = models.CharField(_("channel"), max_length=32)
+    nonce = models.CharField(_("nonce"), max_length=64)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("notification nonce")
+        verbose_name_plural = _("notification nonces")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "nonce"], name="funds_notificationnonce_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.nonce}"
+
+
+class NotificationRejection(models.Model):
+    """A notification that was refused: a security event for finance to see.
+
+    Holds no payer data: the reason names the failed check, the body only by hash.
+    """
+
+    class Reason(models.TextChoices):
+        FORGED = "forged", _("Signature, key or timestamp check failed")
+        MALFORMED = "malformed", _("Unreadable notification")
+        REPLAYED = "replayed", _("Replayed notification")
+        UNKNOWN_ORDER = "unknown_order", _("No such order")
+        AMOUNT_MISMATCH = "amount_mismatch", _("Amount differs from the order")
+        TXN_MISMATCH = "txn_mismatch", _("Transaction differs from the one recorded")
+        CHANNEL_MISMATCH = "channel_mismatch", _("Paid through another channel than ordered")
+        UNKNOWN_CHANNEL = "unknown_channel", _("Unknown or disabled channel")
+
+    channel = models.CharField(_("channel"), max_length=32)
+    reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    out_trade_no = models.CharField(_("order number"), max_length=64, blank=True)
+    body_sha256 = models.CharField(_("body SHA-256"), max_length=64)
+    remote_ip = models.GenericIPAddressField(_("remote IP"), null=True, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("rejected notification")
+        verbose_name_plural = _("rejected notifications")
+        ordering = ("-at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.reason} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReceiptCounterRow(models.Model):
+    """The last receipt serial of one issuing branch in one year (numbering.ReceiptCounter)."""
+
+    branch_code = models.CharField(_("issuing branch code"), max_length=6)
+    year = models.PositiveIntegerField(_("year"))
+    last_serial = models.PositiveIntegerField(_("last serial"), default=0)
+
+    class Meta:
+        verbose_name = _("receipt counter")
+        verbose_name_plural = _("receipt counters")
+        constraints = [
+            models.UniqueConstraint(fields=["branch_code", "year"], name="funds_receiptcounter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch_code}-{self.year}: {self.last_serial}"
+
+
+class Receipt(models.Model):
+    """The donation receipt (捐赠票据, Charity Law Art 38) of one donation.
+
+    What is printed is frozen here at issue time, so the PDF can be rendered again
+    identically; `check_code` goes into the QR code so that the public verification
+    page cannot be walked by guessing numbers.
+    """
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        VOIDED = "voided", _("Voided")
+        PENDING = "pending", _("Pending at the issuer")
+
+    donation = models.OneToOneField(
+        Donation, on_delete=models.PROTECT, related_name="receipt", verbose_name=_("donation")
+    )
+    number = models.CharField(_("receipt number"), max_length=20, unique=True)
+    branch_code = models.CharField(_("issuing branch code"), max_length=6)
+    year = models.PositiveIntegerField(_("year"))
+    serial = models.PositiveIntegerField(_("serial"))
+    check_code = models.CharField(_("check code"), max_length=16)
+    issuer = models.CharField(_("issuer"), max_length=32, default="local")
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ISSUED)
+    issued_on = models.DateField(_("issued on"))
+    organisation = models.CharField(_("organisation"), max_length=200)
+    handled_by = models.CharField(_("handled by"), max_length=100)
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    void_reason = models.CharField(_("void reason"), max_length=200, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch_code", "year", "serial"], name="funds_receipt_unique_serial"
+            ),
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_receipt_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

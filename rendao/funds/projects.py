@@ -382,6 +382,9 @@ def _staff_move(
         _move(project, to=to, actor=actor, now=now, extra=extra, meta=meta)
         # An emergency project takes donations before filing: its fund must exist.
         _restricted_fund(project, actor=actor)
+        from rendao.funds.donations import donation_accounts_open
+
+        donation_accounts_open(project, actor=actor)
         return
     if to == S.CLOSED:
         project.closed_on = today

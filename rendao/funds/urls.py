@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from rendao.funds import views
+from rendao.funds.urls_pay import urlpatterns as pay_urlpatterns
 
 app_name = "funds"
 
@@ -13,3 +14,5 @@ urlpatterns = [
     path("staff/projects/<int:pk>/transition/", views.project_transition, name="project_transition"),
     path("staff/projects/<int:pk>/co-initiators/", views.coinitiator_add, name="coinitiator_add"),
 ]
+
+urlpatterns += pay_urlpatterns
