@@ -429,7 +429,9 @@ def _record_locked(payment: VerifiedPayment, source: str) -> PaymentOutcome:
     # The order row lock serialises every notification and query of one order:
     # the second of two duplicates waits here and then sees the first's result.
     donation = (
-        Donation.objects.select_for_update()
+        # of=self: lock the order only (PostgreSQL refuses FOR UPDATE on the
+        # nullable side of the co-initiator's outer join).
+        Donation.objects.select_for_update(of=("self",))
         .select_related("project", "co_initiator")
         .filter(out_trade_no=payment.out_trade_no)
         .first()

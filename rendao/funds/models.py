@@ -552,3 +552,68 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    PROCESSING = "processing", _("Processing at the channel")
+    SUCCEEDED = "succeeded", _("Refunded")
+    FAILED = "failed", _("Failed")
+
+
+class Refund(models.Model):
+    """A refund of (part of) a paid donation, idempotent by its refund number.
+
+    The row is written (requested) before the channel is asked, so a crash in
+    between leaves a record to finish; the money is recorded (reversing journal
+    entry, ledger leaf, donation totals) only once the channel confirms.
+    """
+
+    Status = RefundStatus
+
+    donation = models.ForeignKey(
+        Donation, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("donation")
+    )
+    # Our refund number (WeChat out_refund_no, Alipay out_request_no): the idempotency key.
+    out_refund_no = models.CharField(_("refund number"), max_length=64, unique=True)
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    reason = models.CharField(_("reason"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    channel_refund_id = models.CharField(_("channel refund id"), max_length=64, blank=True)
+    failure_reason = models.CharField(_("failure reason"), max_length=200, blank=True)
+    journal_entry = models.OneToOneField(
+        JournalEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refund",
+        verbose_name=_("journal entry"),
+    )
+    ledger_index = models.BigIntegerField(_("ledger entry"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["status", "created_at"], name="funds_refund_open")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=RefundStatus.values), name="funds_refund_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.out_refund_no

@@ -1,0 +1,9 @@
+# Placeholder so that parallel work does not fork the migration graph; filled in
+# (or left empty) by the work that owns it.
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("funds", "0006_refund_services")]
+
+    operations: list[migrations.operations.base.Operation] = []
