@@ -131,6 +131,11 @@ def signed_in_client(user: User, *, verified: bool = True) -> Client:
 def _clean_cache() -> None:
     # The file cache outlives a test; rate-limit counters must not leak between tests.
     cache.clear()
+    # So do the sandbox payment gateway's books (its own SQLite file).
+    from rendao.funds.payments.sandbox.adapter import gateway_path, gateway_reset
+
+    if gateway_path().exists():
+        gateway_reset()
 
 
 # --- the log proof: no test may log a personal number ----------------------------

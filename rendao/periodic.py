@@ -65,3 +65,21 @@ def notification_nonces_purge_hourly() -> None:
     from rendao.funds.donations import nonces_purge
 
     nonces_purge()
+
+
+@db_periodic_task(crontab(minute="*"))
+def refunds_sweep_every_minute() -> None:
+    """Ask the channels again about refunds left requested or processing; record the answers."""
+    from rendao.funds.refunds import refunds_sweep
+
+    refunds_sweep()
+
+
+# 10:30 China time (02:30 UTC; huey's crontab reads UTC here): WeChat Pay makes
+# yesterday's bill from 09:00 and advises fetching it after 10:00, Alipay likewise.
+@db_periodic_task(crontab(minute="30", hour="2"))
+def reconciliation_daily() -> None:
+    """Reconcile yesterday's bill of every enabled payment channel; failures are logged."""
+    from rendao.funds.reconciliation import reconcile_yesterday
+
+    reconcile_yesterday()

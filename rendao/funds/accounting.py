@@ -111,7 +111,15 @@ def journal_post(
         # instead of each holding a lock the other waits for (a deadlock), the
         # usual case being a donation and a refund on the same fund and channel.
         ids = sorted({account.pk for account, _d, _c in lines})
-        locked = {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+        # The branch comes in the same query for the audit row; of=self keeps the
+        # lock on the accounts (PostgreSQL would otherwise lock the branch row too).
+        locked = {
+            a.pk: a
+            for a in Account.objects.select_for_update(of=("self",))
+            .select_related("branch")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
         changes: dict[int, int] = defaultdict(int)
         for account, debit, credit in lines:
             changes[account.pk] += locked[account.pk].signed_change(debit_fen=debit, credit_fen=credit)

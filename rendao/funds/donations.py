@@ -465,12 +465,12 @@ def _record_locked(payment: VerifiedPayment, source: str) -> PaymentOutcome:
     project = donation.project
     codes = [clearing_code(donation.channel, donation.branch_id)]
     codes.append(refunds_payable_code(donation.branch_id) if late else fund_code(project))
-    accounts = {a.code: a for a in Account.objects.filter(code__in=codes)}
+    accounts = _accounts_by_code(codes)
     if len(accounts) != 2:
         # The project opened without its accounts (data from before they were
         # opened at opening): open them now, in this transaction.
         donation_accounts_open(project)
-        accounts = {a.code: a for a in Account.objects.filter(code__in=codes)}
+        accounts = _accounts_by_code(codes)
     amount = donation.amount_fen
     entry = journal_post(
         lines=[(accounts[codes[0]], amount, 0), (accounts[codes[1]], 0, amount)],
@@ -510,6 +510,10 @@ def _record_locked(payment: VerifiedPayment, source: str) -> PaymentOutcome:
         pk = donation.pk
         transaction.on_commit(lambda: receipt_issue_task(pk))
     return PaymentOutcome(donation, recorded=True, late=late)
+
+
+def _accounts_by_code(codes: list[str]) -> dict[str, Account]:
+    return {a.code: a for a in Account.objects.filter(code__in=codes)}
 
 
 def rejection_record(

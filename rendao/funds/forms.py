@@ -94,3 +94,8 @@ class CoInitiatorForm(forms.Form):
         help_text=_("How the organisation was checked (Charity Law Art 26)."),
     )
     role = forms.CharField(label=_("role"), max_length=100)
+    agreement = forms.FileField(
+        label=_("written agreement"),
+        required=False,
+        help_text=_("The signed co-fundraising agreement: PDF, JPEG or PNG, at most 10 MB."),
+    )

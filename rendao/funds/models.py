@@ -617,3 +617,108 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return self.out_refund_no
+
+
+class ReconciliationRun(models.Model):
+    """One channel's bill of one day compared with our records (rendao.funds.reconciliation).
+
+    Written once, with its differences, in the transaction that appends its
+    ledger leaf; never updated. Importing the same bill again returns this row.
+    """
+
+    class Source(models.TextChoices):
+        DOWNLOAD = "download", _("Downloaded from the channel")
+        UPLOAD = "upload", _("Uploaded by staff")
+
+    class Status(models.TextChoices):
+        BALANCED = "balanced", _("Balanced")
+        DIFFERENCES = "differences", _("Differences found")
+
+    channel = models.CharField(_("payment channel"), max_length=32)
+    # The bill's day, in China time (the channels' day).
+    day = models.DateField(_("day"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    bill_sha256 = models.CharField(_("bill SHA-256"), max_length=64)
+    bill_count = models.PositiveIntegerField(_("rows in the bill"))
+    local_count = models.PositiveIntegerField(_("local records"))
+    matched_count = models.PositiveIntegerField(_("matched"))
+    channel_paid_fen = models.BigIntegerField(_("paid at the channel (fen)"))
+    channel_refunded_fen = models.BigIntegerField(_("refunded at the channel (fen)"))
+    local_paid_fen = models.BigIntegerField(_("paid in our records (fen)"))
+    local_refunded_fen = models.BigIntegerField(_("refunded in our records (fen)"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    ledger_index = models.BigIntegerField(_("ledger entry"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reconciliation")
+        verbose_name_plural = _("reconciliations")
+        ordering = ("-day", "-created_at", "-id")
+        constraints = [
+            # The same bill imported twice is one run.
+            models.UniqueConstraint(
+                fields=["channel", "day", "bill_sha256"], name="funds_reconciliationrun_unique_bill"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["balanced", "differences"]),
+                name="funds_reconciliationrun_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.day}"
+
+
+class ReconciliationDifference(models.Model):
+    """One disagreement between a channel's bill and our records, for finance to resolve."""
+
+    class Kind(models.TextChoices):
+        MISSING_LOCALLY = "missing_locally", _("Paid at the channel, not recorded here")
+        MISSING_AT_CHANNEL = "missing_at_channel", _("Recorded here, not in the channel's bill")
+        AMOUNT_DIFFERS = "amount_differs", _("Amounts differ")
+        DUPLICATE = "duplicate", _("Duplicate")
+        REFUND_MISMATCH = "refund_mismatch", _("Refund mismatch")
+
+    run = models.ForeignKey(
+        ReconciliationRun,
+        on_delete=models.PROTECT,
+        related_name="differences",
+        verbose_name=_("reconciliation"),
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    out_trade_no = models.CharField(_("order number"), max_length=64, blank=True)
+    out_refund_no = models.CharField(_("refund number"), max_length=64, blank=True)
+    channel_amount_fen = models.BigIntegerField(_("amount at the channel (fen)"), null=True, blank=True)
+    local_amount_fen = models.BigIntegerField(_("amount in our records (fen)"), null=True, blank=True)
+    # English, as the service wrote it: which check failed (no personal data).
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("reconciliation difference")
+        verbose_name_plural = _("reconciliation differences")
+        ordering = ("run", "id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=[
+                        "missing_locally",
+                        "missing_at_channel",
+                        "amount_differs",
+                        "duplicate",
+                        "refund_mismatch",
+                    ]
+                ),
+                name="funds_reconciliationdifference_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.out_trade_no}"

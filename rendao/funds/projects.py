@@ -204,6 +204,96 @@ def project_create(
     return project
 
 
+PLAN_FIELDS = (
+    "title",
+    "purpose",
+    "start_date",
+    "end_date",
+    "area",
+    "responsible_name",
+    "responsible_office_address",
+    "channels",
+    "bank_account",
+    "beneficiaries",
+    "intended_use",
+    "cost_fen",
+    "leftover_handling",
+    "target_fen",
+    "restricted",
+    "emergency",
+)
+
+
+def project_update(
+    *,
+    actor: User,
+    project: FundraisingProject,
+    meta: RequestMeta | None = None,
+    now: datetime | None = None,
+    **plan: Any,
+) -> FundraisingProject:
+    """Change the plan of a DRAFT project (also one sent back by its approvers).
+
+    Only drafts: once submitted, the approvers decide on the plan as it was;
+    after approval a changed plan is a new plan. The audit row keeps which
+    fields changed, before and after.
+    """
+    require_perm(actor, PERM, project.branch)
+    unknown = set(plan) - set(PLAN_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown plan fields: {sorted(unknown)}")
+    channels = list(dict.fromkeys(plan.get("channels") or []))
+    cleaned = _validate_plan(
+        texts={name: plan.get(name, "") for name in _TEXT_FIELDS},
+        start_date=plan.get("start_date"),  # type: ignore[arg-type]
+        end_date=plan.get("end_date"),  # type: ignore[arg-type]
+        channels=channels,
+        target_fen=plan.get("target_fen"),  # type: ignore[arg-type]
+        cost_fen=plan.get("cost_fen"),  # type: ignore[arg-type]
+    )
+    values: dict[str, Any] = {
+        **cleaned,
+        "start_date": plan["start_date"],
+        "end_date": plan["end_date"],
+        "channels": channels,
+        "cost_fen": plan["cost_fen"],
+        "target_fen": plan["target_fen"],
+        "restricted": bool(plan.get("restricted")),
+        "emergency": bool(plan.get("emergency")),
+    }
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = FundraisingProject.objects.select_for_update().get(pk=project.pk)
+        if locked.status != S.DRAFT:
+            raise ValidationError(
+                _("Only a draft plan can be changed; this one is “%(status)s”.")
+                % {"status": S(locked.status).label},
+                code="not_draft",
+            )
+        changed = {name: value for name, value in values.items() if getattr(locked, name) != value}
+        if changed:
+            before = {name: _auditable(getattr(locked, name)) for name in changed}
+            for name, value in changed.items():
+                setattr(locked, name, value)
+            locked.updated_at = now
+            locked.save()
+            audit_record(
+                actor=actor,
+                action="funds.project.update",
+                obj=locked,
+                branch=locked.branch,
+                before=before,
+                after={name: _auditable(value) for name, value in changed.items()},
+                meta=meta,
+            )
+    project.refresh_from_db()
+    return project
+
+
+def _auditable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def _restricted_fund(project: FundraisingProject, *, actor: User | None) -> Account | None:
     """Open the project's restricted fund account once (code RF-<id>)."""
     if not project.restricted:
@@ -501,7 +591,7 @@ def coinitiator_add(
                     action="funds.project.coinitiator_add",
                     obj=co,
                     branch=project.branch,
-                    after={"project": project.pk, "agreement": agreement.pk if agreement else None},
+                    after={"project": project.pk, "agreement": str(agreement.pk) if agreement else None},
                     meta=meta,
                 )
                 return co

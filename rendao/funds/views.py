@@ -12,6 +12,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -36,6 +37,8 @@ from rendao.core.workbench import branch_initial
 from rendao.funds import projects
 from rendao.funds.forms import CoInitiatorForm, FilingForm, ProjectCreateForm, TransitionForm
 from rendao.funds.models import FundraisingProject, ProjectStatus
+from rendao.funds.upload_purposes import COINITIATOR_AGREEMENT
+from rendao.uploads.services import attachment_create
 
 PER_PAGE = 50
 S = ProjectStatus
@@ -106,6 +109,37 @@ def project_create(request: HttpRequest) -> HttpResponse:
     return render(request, "funds/project_form.html", {"nav": "projects", "form": form}, status=status)
 
 
+@require_http_methods(["GET", "POST"])
+@staff_required
+def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a draft plan (the same form as a new plan; the branch stays)."""
+    user = _user(request)
+    project = _get(request, pk)
+    require_perm(user, Perm.FINANCE_MANAGE, project.branch)
+    if project.status != S.DRAFT:
+        messages.error(request, _("Only a draft plan can be changed."))
+        return _detail(project)
+    branches = branches_for(user, Perm.FINANCE_MANAGE).filter(pk=project.branch_id)
+    initial = {name: getattr(project, name) for name in projects.PLAN_FIELDS}
+    initial["branch"] = project.branch_id
+    form = ProjectCreateForm(request.POST or None, branches=branches, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("branch")
+        try:
+            projects.project_update(
+                actor=user, project=project, meta=RequestMeta.from_request(request), **data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The project plan has been saved."))
+            return _detail(project)
+    status = 400 if form.is_bound else 200
+    context = {"nav": "projects", "form": form, "project": project}
+    return render(request, "funds/project_form.html", context, status=status)
+
+
 def _moves(project: FundraisingProject) -> list[tuple[str, str]]:
     """The buttons for the staff moves the transitions table allows now (filing has its own form)."""
     status = S(project.status)
@@ -154,6 +188,7 @@ def _detail_context(
     return {
         "nav": "projects",
         "project": project,
+        "can_edit": may_manage and project.status == S.DRAFT,
         "events": list(project.events.select_related("actor")),
         "co_initiators": list(project.co_initiators.all()),
         "approval": approval,
@@ -215,14 +250,32 @@ def coinitiator_add(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     project = _get(request, pk)
     require_perm(user, Perm.FINANCE_MANAGE, project.branch)
-    form = CoInitiatorForm(request.POST)
+    form = CoInitiatorForm(request.POST, request.FILES)
     if form.is_valid():
+        meta = RequestMeta.from_request(request)
+        data = dict(form.cleaned_data)
+        upload = data.pop("agreement", None)
         try:
-            projects.coinitiator_add(
-                actor=user, project=project, meta=RequestMeta.from_request(request), **form.cleaned_data
-            )
+            # One transaction: a refused co-initiator leaves no agreement row behind.
+            with transaction.atomic():
+                agreement = None
+                if upload is not None:
+                    try:
+                        agreement = attachment_create(
+                            actor=user,
+                            upload=upload,
+                            purpose=COINITIATOR_AGREEMENT,
+                            branch=project.branch,
+                            meta=meta,
+                        )
+                    except ValidationError as exc:
+                        # The file's own refusal (type, size) belongs on the file field.
+                        form.add_error("agreement", exc.messages)
+                        raise
+                projects.coinitiator_add(actor=user, project=project, meta=meta, agreement=agreement, **data)
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            if not form.has_error("agreement"):
+                add_service_errors(form, exc)
         else:
             messages.success(request, _("The co-initiator has been added."))
             return _detail(project)

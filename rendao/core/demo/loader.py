@@ -20,6 +20,7 @@ from rendao.core.demo.xiamen import XIAMEN, Node, walk
 from rendao.core.models import Branch, Membership, Role, User
 from rendao.core.services.branches import branch_create, branch_update
 from rendao.core.services.memberships import membership_grant
+from rendao.funds.demo import giving_demo_load
 from rendao.privacy.fields import index_for
 from rendao.privacy.models import Identity
 from rendao.privacy.validation import parse_id_number
@@ -36,6 +37,9 @@ class LoadResult:
     memberships_granted: int = 0
     devices_written: int = 0
     identities_written: int = 0
+    # Fundraising projects and paid donations (rendao/funds/demo.py).
+    projects_created: int = 0
+    donations_paid: int = 0
     branches: dict[str, Branch] = field(default_factory=dict)
 
     @property
@@ -49,6 +53,8 @@ class LoadResult:
                 self.memberships_granted,
                 self.devices_written,
                 self.identities_written,
+                self.projects_created,
+                self.donations_paid,
             )
         )
 
@@ -183,12 +189,17 @@ def _load_identity(result: LoadResult, user: User, spec: accounts.PublicSpec) ->
         result.identities_written += 1
 
 
-def load_demo() -> LoadResult:
-    """Create or complete the demo tree and accounts in one transaction."""
+def load_demo(*, donations: int = 0) -> LoadResult:
+    """Create or complete the demo tree and accounts in one transaction, with the
+    demo's fundraising projects and `donations` paid donations to them (the
+    command loads DEMO_DONATIONS; tests of the tree need none)."""
     refuse_in_production()
     result = LoadResult()
     with transaction.atomic():
         _load_branches(result)
         _load_staff(result)
         _load_public(result)
+        giving = giving_demo_load(donations=donations)
+        result.projects_created = giving.projects_created
+        result.donations_paid = giving.donations_paid
     return result

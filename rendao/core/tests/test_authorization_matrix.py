@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 import pytest
@@ -46,8 +47,9 @@ from rendao.conftest import Personas, Tree, make_staff, signed_in_client
 from rendao.core.audit import RequestMeta
 from rendao.core.models import Branch, Membership, OutboxMessage, Role
 from rendao.core.services.tokens import token_create
-from rendao.funds.models import FundraisingProject
+from rendao.funds.models import Donation, FundraisingProject, ReconciliationRun, Refund
 from rendao.funds.projects import project_create
+from rendao.funds.tests.factories import donate, open_project, pay
 from rendao.privacy.models import DataRequest
 from rendao.uploads.models import Attachment
 from rendao.uploads.services import attachment_create
@@ -224,8 +226,57 @@ def _project_target(tree: Tree, personas: Personas, target: str) -> FundraisingP
 PROJECT_SEE_PAGES = {t: {"finance", "auditor", "leader"} for t in TARGETS}
 PROJECT_MANAGE_PAGES = {t: {"finance"} for t in TARGETS}
 
+
+def _donation_target(tree: Tree, personas: Personas, target: str) -> Donation:
+    # A paid sandbox donation to a project of the street (思明) or the school (湖里),
+    # opened by a finance officer there who is not an actor.
+    branch = _branch_target(tree, personas, target)
+    opener = make_staff(f"matrix_donation_finance_{target}", branch, Role.FINANCE)
+    project = open_project(branch, opener, title=f"matrix donation {target}")
+    donation = donate(project, amount_fen=10_000)
+    pay(donation)
+    donation.refresh_from_db()
+    return donation
+
+
+# Who may read donations (FINANCE_VIEW) and refund them (FINANCE_MANAGE); the API
+# also takes the finance officer's token (auditors and leaders hold no token.use).
+DONATION_SEE_PAGES = PROJECT_SEE_PAGES
+DONATION_SEE_API = {t: DONATION_SEE_PAGES[t] | {"finance+token"} for t in TARGETS}
+DONATION_REFUND_PAGES = PROJECT_MANAGE_PAGES
+# Refused payment notifications belong to no branch: FINANCE_VIEW at the city
+# society (finance, auditor, leader), whichever target is built.
+REJECTIONS_SEE_PAGES = {t: {"finance", "auditor", "leader"} for t in TARGETS}
+
+
+def _reconciliation_target(tree: Tree, personas: Personas, target: str) -> ReconciliationRun:
+    # Channels are the city society's: one run (of the sandbox's empty bill)
+    # serves both targets, and the same actors see it either way.
+    from rendao.funds.reconciliation import reconcile
+
+    return reconcile(channel="sandbox", day=date(2025, 6, 14))
+
+
+class _RewindingBill(ContentFile):  # type: ignore[type-arg]
+    """An uploaded bill the matrix can post again and again (the client reads it to its end)."""
+
+    def read(self, *args: Any) -> Any:
+        self.seek(0)
+        return super().read(*args)
+
+
+def _no_upload_stored(obj: Any) -> None:
+    _assert(not ReconciliationRun.objects.filter(source="upload").exists())
+
+
+# Who may read reconciliations (FINANCE_VIEW at the city society) and import a bill
+# (FINANCE_MANAGE there), whichever target is built.
+RECONCILIATION_SEE_PAGES = {t: {"finance", "auditor", "leader"} for t in TARGETS}
+RECONCILIATION_MANAGE_PAGES = {t: {"finance"} for t in TARGETS}
+
 TARGET_BUILDERS: dict[str, Callable[[Tree, Personas, str], Any]] = {
     "project": _project_target,
+    "donation": _donation_target,
     "approval": _approval_target,
     "branch": _branch_target,
     "leaf_branch": _leaf_branch_target,
@@ -233,6 +284,7 @@ TARGET_BUILDERS: dict[str, Callable[[Tree, Personas, str], Any]] = {
     "dead_message": _dead_message_target,
     "data_request": _data_request_target,
     "attachment": _attachment_target,
+    "reconciliation": _reconciliation_target,
 }
 
 
@@ -447,6 +499,75 @@ ROWS = [
             FundraisingProject.objects.get(pk=obj.pk).status == FundraisingProject.Status.DRAFT
         ),
     ),
+    Row(
+        name="page funds:project_edit",
+        url=lambda obj: _reverse("funds:project_edit", pk=obj.pk),
+        target="project",
+        allowed=PROJECT_MANAGE_PAGES,
+    ),
+    Row(
+        name="page funds:donation_list",
+        url=lambda obj: _reverse("funds:donation_list"),
+        target="donation",
+        kind="list",
+        allowed=DONATION_SEE_PAGES,
+    ),
+    Row(
+        name="page funds:donation_detail",
+        url=lambda obj: _reverse("funds:donation_detail", out_trade_no=obj.out_trade_no),
+        target="donation",
+        allowed=DONATION_SEE_PAGES,
+    ),
+    Row(
+        name="page funds:donation_refund",
+        url=lambda obj: _reverse("funds:donation_refund", out_trade_no=obj.out_trade_no),
+        target="donation",
+        method="post",
+        data={"amount_fen": "1.00", "reason": "matrix", "out_refund_no": "RF-MATRIX-1"},
+        allowed=DONATION_REFUND_PAGES,
+        check_unchanged=lambda obj: _assert(not Refund.objects.filter(donation=obj).exists()),
+    ),
+    Row(
+        name="page funds:payment_rejections",
+        url=lambda obj: _reverse("funds:payment_rejections"),
+        target="donation",
+        allowed=REJECTIONS_SEE_PAGES,
+    ),
+    Row(
+        name="api GET /staff/donations",
+        url=lambda obj: "/api/v1/staff/donations?limit=200",
+        target="donation",
+        kind="list",
+        allowed=DONATION_SEE_API,
+    ),
+    Row(
+        name="page funds:reconciliation_list",
+        url=lambda obj: _reverse("funds:reconciliation_list"),
+        target="reconciliation",
+        kind="list",
+        allowed=RECONCILIATION_SEE_PAGES,
+    ),
+    Row(
+        name="page funds:reconciliation_detail",
+        url=lambda obj: _reverse("funds:reconciliation_detail", pk=obj.pk),
+        target="reconciliation",
+        allowed=RECONCILIATION_SEE_PAGES,
+    ),
+    Row(
+        name="page funds:reconciliation_upload",
+        url=lambda obj: _reverse("funds:reconciliation_upload"),
+        target="reconciliation",
+        method="post",
+        data={
+            "channel": "sandbox",
+            "day": "2025-06-15",
+            "file": _RewindingBill(
+                b"out_trade_no,txn_id,kind,amount_fen,time,out_refund_no\n", name="bill.csv"
+            ),
+        },
+        allowed=RECONCILIATION_MANAGE_PAGES,
+        check_unchanged=_no_upload_stored,
+    ),
 ]
 
 
@@ -484,8 +605,12 @@ def _lists(response: Any, obj: Any) -> bool:
     detail = _reverse("core:branch_detail", pk=obj.pk) if isinstance(obj, Branch) else None
     if isinstance(obj, DataRequest):
         detail = _reverse("privacy:staff_request", pk=obj.pk)
+    if isinstance(obj, Donation):
+        detail = _reverse("funds:donation_detail", out_trade_no=obj.out_trade_no)
     if isinstance(obj, ApprovalRequest):
         detail = _reverse("approvals:detail", pk=obj.pk)
+    if isinstance(obj, ReconciliationRun):
+        detail = _reverse("funds:reconciliation_detail", pk=obj.pk)
     return detail is not None and f'href="{detail}"' in response.content.decode()
 
 

@@ -175,6 +175,9 @@ class PaymentChannel(Protocol):
     """The interface every payment adapter implements."""
 
     name: str
+    # Days after payment within which the channel still accepts a refund; the
+    # refund services refuse later ones rather than ask (see each adapter).
+    REFUND_WINDOW_DAYS: int
 
     def create_order(
         self, *, order_ref: str, amount_fen: int, description: str, notify_url: str, client: ClientInfo

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -346,6 +346,71 @@ def test_adding_a_co_initiator_through_the_page(personas: Personas) -> None:
     assert co.attribution_code in page.content.decode()
 
 
+def _pdf() -> bytes:
+    from rendao.funds.receipts.pdf import ReceiptData, receipt_pdf
+
+    # A real PDF without active content: one of our own receipts will do.
+    return receipt_pdf(
+        ReceiptData(
+            number="350203-2026-000001",
+            issued_on=date(2026, 6, 1),
+            organisation="思明区红十字会",
+            project="测试",
+            handled_by="沙箱",
+            amount_fen=100,
+            verification_url="https://example.org/r/1/",
+            anonymous=True,
+        )
+    )
+
+
+def test_a_co_initiator_is_added_with_its_written_agreement(personas: Personas) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    project = make_project(personas)
+    upload = SimpleUploadedFile("agreement.pdf", _pdf(), content_type="application/pdf")
+    response = english(personas.finance).post(
+        reverse("funds:coinitiator_add", kwargs={"pk": project.pk}),
+        {
+            "organisation_name": "厦门某基金会",
+            "assessment_note": "资质已核验",
+            "role": "联合发起",
+            "agreement": upload,
+        },
+    )
+    assert response.status_code == 302
+    co = CoInitiator.objects.get(project=project)
+    assert co.agreement is not None
+    assert co.agreement.purpose == "coinitiator_agreement"
+    assert co.agreement.branch_id == project.branch_id
+    page = english(personas.finance).get(reverse("funds:project_detail", kwargs={"pk": project.pk}))
+    assert f"/attachments/{co.agreement.pk}/" in page.content.decode()
+
+
+def test_an_agreement_that_is_not_a_document_is_refused_and_nothing_is_saved(personas: Personas) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rendao.uploads.models import Attachment
+
+    project = make_project(personas)
+    before = snapshot(project)
+    upload = SimpleUploadedFile("agreement.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    response = english(personas.finance).post(
+        reverse("funds:coinitiator_add", kwargs={"pk": project.pk}),
+        {
+            "organisation_name": "厦门某基金会",
+            "assessment_note": "资质已核验",
+            "role": "联合发起",
+            "agreement": upload,
+        },
+    )
+    assert response.status_code == 400
+    assert response.context["co_form"].errors["agreement"]
+    assert snapshot(project) == before
+    assert not CoInitiator.objects.exists()
+    assert not Attachment.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
@@ -388,4 +453,65 @@ def test_a_closed_project_takes_no_co_initiator_through_the_page(personas: Perso
     )
     assert response.status_code == 400
     assert "A closed project takes no new co-initiators." in response.content.decode()
+    assert snapshot(project) == before
+
+
+# --- changing a draft plan ----------------------------------------------------------------
+
+
+def test_a_draft_plan_is_changed_through_the_same_form_and_the_change_is_audited(personas: Personas) -> None:
+    project = make_project(personas)
+    url = reverse("funds:project_edit", kwargs={"pk": project.pk})
+    page = english(personas.finance).get(url)
+    assert page.status_code == 200
+    assert "思明区助学募捐" in page.content.decode()
+    response = english(personas.finance).post(
+        url, form_post(personas, title="改名后的项目", target_fen="200")
+    )
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert (project.title, project.target_fen, project.cost_fen) == ("改名后的项目", 20_000, 1_230)
+    event = AuditEvent.objects.filter(action="funds.project.update").get()
+    assert event.before is not None
+    assert event.after is not None
+    assert event.before["title"] == "思明区助学募捐"
+    assert event.after["target_fen"] == 20_000
+
+
+def test_a_bad_change_is_refused_and_the_draft_stays_as_it_was(personas: Personas) -> None:
+    project = make_project(personas)
+    before = (snapshot(project), project.title, project.target_fen)
+    response = english(personas.finance).post(
+        reverse("funds:project_edit", kwargs={"pk": project.pk}),
+        form_post(personas, target_fen="-5", title="x"),
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["target_fen"]
+    project.refresh_from_db()
+    assert (snapshot(project), project.title, project.target_fen) == before
+
+
+def test_a_submitted_plan_cannot_be_changed(personas: Personas) -> None:
+    from django.core.exceptions import ValidationError
+
+    from rendao.funds.projects import project_update
+
+    project = with_status(make_project(personas), S.IN_APPROVAL)
+    response = english(personas.finance).post(
+        reverse("funds:project_edit", kwargs={"pk": project.pk}), form_post(personas, title="偷改")
+    )
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.title == "思明区助学募捐"
+    with pytest.raises(ValidationError, match="Only a draft plan can be changed"):
+        project_update(actor=personas.finance, project=project, **plan_kwargs(title="偷改"))
+
+
+def test_staff_without_finance_rights_cannot_change_a_plan(personas: Personas) -> None:
+    project = make_project(personas)
+    before = snapshot(project)
+    url = reverse("funds:project_edit", kwargs={"pk": project.pk})
+    assert signed_in_client(personas.auditor).post(url, form_post(personas, title="x")).status_code == 403
+    huli_finance = make_staff("huli_finance", personas.tree.huli, Role.FINANCE)
+    assert signed_in_client(huli_finance).get(url).status_code == 404
     assert snapshot(project) == before

@@ -139,7 +139,8 @@ def test_the_local_issuer_issues_voids_and_queries_without_any_platform() -> Non
     issuer = LocalPdfIssuer()
     issued = issuer.issue(receipt())
     assert issued.status is IssuedStatus.ISSUED
-    assert issued.pdf.startswith(b"%PDF-")
+    assert issued.pdf == b""  # rendered on demand, from the same fields
+    assert issuer.render(receipt()).startswith(b"%PDF-")
     assert issued.number == "350203-2026-000123"
     assert issued.verification_url == URL
     voided = issuer.void(issued, reason="full refund")

@@ -84,6 +84,10 @@ def _beijing(text: str) -> datetime:
 
 class AlipayChannel:
     name = "alipay"
+    # alipay.trade.refund: 交易超过约定时间（签约时设置的可退款时间）的订单无法进行退款;
+    # the refundable period set in the merchant contract is usually (and at most)
+    # 12 months. Lower this if our contract says less.
+    REFUND_WINDOW_DAYS = 365
 
     def check_settings(self) -> list[CheckMessage]:
         return checks.check_settings()

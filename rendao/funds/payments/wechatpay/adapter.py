@@ -70,6 +70,9 @@ TRADE_STATES = {
 
 class WeChatPayChannel:
     name = "wechatpay"
+    # WeChat Pay v3 "申请退款": 交易时间超过一年的订单无法提交退款 (an order paid more
+    # than a year ago cannot be refunded); counted as paid_at + 365 days.
+    REFUND_WINDOW_DAYS = 365
 
     def check_settings(self) -> list[CheckMessage]:
         return checks.check_settings()

@@ -8,6 +8,7 @@ import json
 import re
 import secrets
 import time
+from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -15,9 +16,16 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from rendao.funds.tests.fakes import FakeGateway
+from rendao.funds.tests.fakes.bills import Trade, wechat_trade_bill
 
 AUTH = re.compile(r"^WECHATPAY2-SHA256-RSA2048 (.*)$")
-BILL = b"\xef\xbb\xbfTrade time,Appid,Merchant id\n`2025-06-15 10:00:00,`wxapp,`1900000001\n"
+# The trade bill of 2025-06-15: the payment the fake's query answers, then a refund of part of it.
+BILL = wechat_trade_bill(
+    [
+        Trade("WX-1", "4200001", 5000, datetime(2025, 6, 15, 10, 0)),  # noqa: DTZ001 - China time as written
+        Trade("WX-1", "4200001", 1000, datetime(2025, 6, 15, 11, 0), "RF-1", "5030001"),  # noqa: DTZ001
+    ]
+)
 
 
 def sign(key: rsa.RSAPrivateKey, timestamp: str, nonce: str, body: bytes) -> str:
