@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from rendao.funds.tests.donations_conductor import FORGED_KINDS, KILLS, WORKERS
 
@@ -64,7 +65,7 @@ def _postgres_admin(sql: str) -> None:
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A database other processes can reach, of the same engine as the suite's."""
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if connection.vendor == "sqlite":
         yield f"sqlite:///{tmp_path / 'concurrency.sqlite3'}"
         return
     # A name of its own: xdist workers and other runs on the server never clash.
