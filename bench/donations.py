@@ -40,6 +40,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,6 +237,26 @@ def books() -> dict[str, Any]:
     }
 
 
+@contextmanager
+def bench_database(database_url: str, env: dict[str, str]) -> Iterator[str]:
+    """The engine's name; with a URL, a fresh PostgreSQL database of that name (put into
+    `env`), dropped again afterwards. Without one, SQLite in the data directory."""
+    if not database_url:
+        yield "sqlite"
+        return
+    name = _database_name(database_url)
+    _postgres(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _postgres(database_url, f'CREATE DATABASE "{name}"')
+    env["DATABASE_URL"] = database_url
+    try:
+        yield "postgresql"
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        _postgres(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -257,24 +279,8 @@ def main() -> int:
             RENDAO_HUEY_IMMEDIATE="false",
             RENDAO_PAYMENT_SANDBOX_KEY=uuid.uuid4().hex + uuid.uuid4().hex,
         )
-        engine = "sqlite"
-        if ns.database_url:
-            engine = "postgresql"
-            name = _database_name(ns.database_url)
-            _postgres(ns.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            _postgres(ns.database_url, f'CREATE DATABASE "{name}"')
-            env["DATABASE_URL"] = ns.database_url
-        try:
+        with bench_database(ns.database_url, env) as engine:
             return _bench(ns, env, data_dir, engine)
-        finally:
-            if ns.database_url:
-                from django.db import connections
-
-                connections.close_all()
-                _postgres(
-                    ns.database_url,
-                    f'DROP DATABASE IF EXISTS "{_database_name(ns.database_url)}" WITH (FORCE)',
-                )
 
 
 def _bench(ns: argparse.Namespace, env: dict[str, str], data_dir: Path, engine: str) -> int:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.donations import _database_name, _postgres, open_project
+from bench.donations import bench_database, open_project
 from bench.http_baseline import bench_env
 
 
@@ -48,23 +48,9 @@ def main() -> int:
             RENDAO_ALLOWED_HOSTS="testserver",
             RENDAO_PAYMENT_SANDBOX_KEY=uuid.uuid4().hex,
         )
-        if ns.database_url:
-            name = _database_name(ns.database_url)
-            _postgres(ns.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            _postgres(ns.database_url, f'CREATE DATABASE "{name}"')
-            env["DATABASE_URL"] = ns.database_url
-        os.environ.update(env)
-        try:
+        with bench_database(ns.database_url, env):
+            os.environ.update(env)
             return _profile(ns)
-        finally:
-            if ns.database_url:
-                from django.db import connections
-
-                connections.close_all()
-                _postgres(
-                    ns.database_url,
-                    f'DROP DATABASE IF EXISTS "{_database_name(ns.database_url)}" WITH (FORCE)',
-                )
 
 
 def _profile(ns: argparse.Namespace) -> int:

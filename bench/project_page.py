@@ -34,7 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._load import LoadResult, load
-from bench.donations import _database_name, _postgres, open_project
+from bench.donations import bench_database, open_project
 from bench.http_baseline import bench_env, free_port, manage, start_server, stop_server, wait_ready
 
 SMALL = 1_000
@@ -194,24 +194,8 @@ def main() -> int:
         env = bench_env(data_dir)
         env.update(RENDAO_ENV="development", RENDAO_PAYMENT_SANDBOX_KEY=uuid.uuid4().hex)
         env["RENDAO_ALLOWED_HOSTS"] = "127.0.0.1,testserver"
-        engine = "sqlite"
-        if ns.database_url:
-            engine = "postgresql"
-            name = _database_name(ns.database_url)
-            _postgres(ns.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            _postgres(ns.database_url, f'CREATE DATABASE "{name}"')
-            env["DATABASE_URL"] = ns.database_url
-        try:
+        with bench_database(ns.database_url, env) as engine:
             return _bench(ns, env, data_dir, engine)
-        finally:
-            if ns.database_url:
-                from django.db import connections
-
-                connections.close_all()
-                _postgres(
-                    ns.database_url,
-                    f'DROP DATABASE IF EXISTS "{_database_name(ns.database_url)}" WITH (FORCE)',
-                )
 
 
 def _bench(ns: argparse.Namespace, env: dict[str, str], data_dir: Path, engine: str) -> int:
