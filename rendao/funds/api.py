@@ -24,9 +24,8 @@ from rendao.core.api import errors
 from rendao.funds.donations import (
     DonationRequest,
     IdempotencyConflict,
-    donation_checkout,
-    donation_create,
     donation_refresh,
+    donation_start,
 )
 from rendao.funds.models import Donation, DonationStatus
 from rendao.funds.payments import CheckoutKind, ClientInfo
@@ -116,15 +115,18 @@ def donation_create_api(
         attribution=body.attribution,
     )
     user = request.user if request.user.is_authenticated else None
+    client = ClientInfo(ip=request.META.get("REMOTE_ADDR") or "", scene=body.scene, openid=body.openid)
     try:
-        donation, created = donation_create(req, user=user, idempotency_key=idempotency_key)
+        donation, created, made = donation_start(
+            req,
+            client=client,
+            user=user,
+            idempotency_key=idempotency_key,
+        )
     except IdempotencyConflict as exc:
         raise HttpError(409, exc.message_dict["idempotency_key"][0]) from None
-    client = ClientInfo(ip=request.META.get("REMOTE_ADDR") or "", scene=body.scene, openid=body.openid)
-    notify_url = f"{settings.SITE_URL}{reverse('funds:pay_notify', kwargs={'channel': donation.channel})}"
     checkout = None
-    if donation.status in {DonationStatus.CREATED, DonationStatus.PAYING}:
-        made = donation_checkout(donation, notify_url=notify_url, client=client)
+    if made is not None:
         checkout = CheckoutOut(kind=made.kind, url=made.url, params=dict(made.params))
     return Status(201 if created else 200, _out(donation, checkout))
 

@@ -6,6 +6,10 @@ Order lifecycle (as data in TRANSITIONS)::
        │         │
        └─────────┴──→ expired / closed   (unpaid past its time; closed at the channel)
 
+Pages and the API go through `donation_start`, which asks the channel first and
+writes the order once, already paying; `donation_create` + `donation_checkout`
+keep the two steps apart (an order made now, paid through the channel later).
+
 The one way money is recorded is `payment_record`, given a `VerifiedPayment`
 (from a notification that passed the channel adapter's signature checks, or from
 the channel's own answer to a query). In ONE transaction it locks the order row,
@@ -40,6 +44,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -251,34 +256,22 @@ def new_out_trade_no(now: datetime) -> str:
     return f"RD{timezone.localtime(now):%Y%m%d}{secrets.token_hex(8).upper()}"
 
 
-def donation_create(
-    req: DonationRequest,
-    *,
-    user: User | None = None,
-    idempotency_key: str | None = None,
-    now: datetime | None = None,
-) -> tuple[Donation, bool]:
-    """Create the order (status created); returns (donation, created).
+def _check_key(idempotency_key: str) -> None:
+    if not (0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX) or not idempotency_key.isprintable():
+        raise ValidationError(
+            {"idempotency_key": _("The idempotency key must be 1 to 64 printable characters.")}
+        )
 
-    With an idempotency key, the same key and the same request give back the
-    first order (created False); the same key with another request is refused.
-    Nothing is asked of the channel here: `donation_checkout` does that, outside
-    any transaction.
-    """
-    now = now or timezone.now()
-    if idempotency_key is not None:
-        if not (0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX) or not idempotency_key.isprintable():
-            raise ValidationError(
-                {"idempotency_key": _("The idempotency key must be 1 to 64 printable characters.")}
-            )
-        existing = Donation.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return _replayed(existing, req), False
+
+def _new_donation(
+    req: DonationRequest, *, user: User | None, idempotency_key: str | None, now: datetime
+) -> Donation:
+    """The checked, not yet saved order of `req` (status created)."""
     project, co_initiator, mobile = _check_request(req, now)
     name = "" if req.anonymous else req.donor_name.strip()
     salt = new_salt()
     out_trade_no = new_out_trade_no(now)
-    donation = Donation(
+    return Donation(
         out_trade_no=out_trade_no,
         project=project,
         branch_id=project.branch_id,
@@ -299,6 +292,9 @@ def donation_create(
         created_at=now,
         expires_at=now + timedelta(minutes=settings.DONATION_ORDER_TTL_MINUTES),
     )
+
+
+def _insert(donation: Donation, req: DonationRequest, idempotency_key: str | None) -> tuple[Donation, bool]:
     try:
         with transaction.atomic():
             donation.save(force_insert=True)
@@ -309,6 +305,76 @@ def donation_create(
         winner = Donation.objects.get(idempotency_key=idempotency_key)
         return _replayed(winner, req), False
     return donation, True
+
+
+def donation_create(
+    req: DonationRequest,
+    *,
+    user: User | None = None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Donation, bool]:
+    """Create the order (status created); returns (donation, created).
+
+    With an idempotency key, the same key and the same request give back the
+    first order (created False); the same key with another request is refused.
+    Nothing is asked of the channel here: `donation_checkout` does that, outside
+    any transaction. Pages and the API use `donation_start`, which does both.
+    """
+    now = now or timezone.now()
+    if idempotency_key is not None:
+        _check_key(idempotency_key)
+        existing = Donation.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _replayed(existing, req), False
+    return _insert(
+        _new_donation(req, user=user, idempotency_key=idempotency_key, now=now), req, idempotency_key
+    )
+
+
+def notify_url(channel: str) -> str:
+    """Where the channel posts its notifications for an order of `channel`."""
+    return f"{settings.SITE_URL}{reverse('funds:pay_notify', kwargs={'channel': channel})}"
+
+
+def donation_start(
+    req: DonationRequest,
+    *,
+    client: ClientInfo,
+    user: User | None = None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Donation, bool, Checkout | None]:
+    """Create the order and register it with its channel: (donation, created, checkout).
+
+    The channel is asked first and the order is then written once, as paying:
+    one write transaction per order instead of two (on SQLite each is a wait for
+    the write lock and a sync to disk). Nothing can pay the order before this
+    returns, since the donor learns how to pay from the answer; if writing fails
+    after the channel accepted, the channel holds an order nobody can see, which
+    expires unpaid. A repeated request (same idempotency key and body) answers
+    the first order, with a checkout if it is still unpaid (None otherwise).
+    """
+    now = now or timezone.now()
+    if idempotency_key is not None:
+        _check_key(idempotency_key)
+        existing = Donation.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            existing = _replayed(existing, req)
+            return existing, False, _checkout_again(existing, client)
+    donation = _new_donation(req, user=user, idempotency_key=idempotency_key, now=now)
+    checkout = _register(donation, client)
+    donation.status = D.PAYING
+    donation, created = _insert(donation, req, idempotency_key)
+    if not created:
+        return donation, False, _checkout_again(donation, client)
+    return donation, True, checkout
+
+
+def _checkout_again(donation: Donation, client: ClientInfo) -> Checkout | None:
+    if donation.status not in UNPAID:
+        return None
+    return donation_checkout(donation, notify_url=notify_url(donation.channel), client=client)
 
 
 class IdempotencyConflict(ValidationError):
@@ -338,13 +404,22 @@ def donation_checkout(donation: Donation, *, notify_url: str, client: ClientInfo
         raise ValidationError(_("This donation can no longer be paid."), code="not_payable")
     if donation.expires_at <= timezone.now():
         raise ValidationError(_("This order has expired; please start a new donation."), code="expired")
+    checkout = _register(donation, client, notify=notify_url)
+    Donation.objects.filter(pk=donation.pk, status=D.CREATED).update(status=D.PAYING)
+    if donation.status == D.CREATED:
+        donation.status = D.PAYING
+    return checkout
+
+
+def _register(donation: Donation, client: ClientInfo, *, notify: str | None = None) -> Checkout:
+    """Ask the channel to register the order; translated errors for the donor."""
     try:
         channel = channel_get(donation.channel)
-        checkout = channel.create_order(
+        return channel.create_order(
             order_ref=donation.out_trade_no,
             amount_fen=donation.amount_fen,
             description=donation.project.title[:100],
-            notify_url=notify_url,
+            notify_url=notify or notify_url(donation.channel),
             client=client,
         )
     except KeyError:
@@ -359,10 +434,6 @@ def donation_checkout(donation: Donation, *, notify_url: str, client: ClientInfo
         raise ValidationError(
             _("The payment service refused this order; please start a new donation."), code="channel_refused"
         ) from None
-    Donation.objects.filter(pk=donation.pk, status=D.CREATED).update(status=D.PAYING)
-    if donation.status == D.CREATED:
-        donation.status = D.PAYING
-    return checkout
 
 
 # --- recording a payment -------------------------------------------------------------

@@ -29,10 +29,8 @@ from rendao.core.forms_branches import add_service_errors
 from rendao.core.models import User
 from rendao.funds import selectors
 from rendao.funds.donations import (
-    UNPAID,
     IdempotencyConflict,
-    donation_checkout,
-    donation_create,
+    donation_start,
 )
 from rendao.funds.forms_public import DonationForm, new_form_token
 from rendao.funds.models import CoInitiator, Donation, FundraisingProject
@@ -199,8 +197,11 @@ def give_donate(request: HttpRequest, pk: int) -> HttpResponse:
         return _donate_form_page(request, project, form, partner, 400)
     user = request.user if request.user.is_authenticated else None
     try:
-        donation, _created = donation_create(
-            form.donation_request(), user=user, idempotency_key=form.cleaned_data["token"]
+        donation, _created, checkout = donation_start(
+            form.donation_request(),
+            client=_client(request, form.cleaned_data["channel"]),
+            user=user,
+            idempotency_key=form.cleaned_data["token"],
         )
     except IdempotencyConflict:
         # The same form was sent before with other answers (back button, edit,
@@ -212,19 +213,13 @@ def give_donate(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, _("This form was already sent for another donation; check it and send again."))
         return _donate_form_page(request, project, form, partner, 400)
     except ValidationError as exc:
+        # Nothing was written; the same token makes a new attempt when the donor retries.
         add_service_errors(form, exc, rename=FORM_FIELDS)
         return _donate_form_page(request, project, form, partner, 400)
     follow = reverse("funds:donation_follow", kwargs={"token": donation.follow_token})
-    if donation.status not in UNPAID:
+    if checkout is None:
         # A repeated submit of a form whose order has been paid (or has expired).
         return HttpResponseRedirect(follow)
-    notify = f"{settings.SITE_URL}{reverse('funds:pay_notify', kwargs={'channel': donation.channel})}"
-    try:
-        checkout = donation_checkout(donation, notify_url=notify, client=_client(request, donation.channel))
-    except ValidationError as exc:
-        # The order exists; the same token finds it again when the donor retries.
-        form.add_error(None, exc)
-        return _donate_form_page(request, project, form, partner, 400)
     if checkout.kind == CheckoutKind.REDIRECT:
         return HttpResponseRedirect(checkout.url)
     context: dict[str, Any] = {"donation": donation, "project": project, "follow_url": follow, "tab": "home"}

@@ -110,3 +110,23 @@ def test_the_follow_endpoint_shows_the_paid_donation_and_hides_unknown_tokens(
     assert followed.json()["status"] == "paid"
     assert followed.json()["ledger_index"] is not None
     assert Client().get("/api/v1/donations/follow/nosuchtokenxxxxxxxxxxxxxxx").status_code == 404
+
+
+def test_a_channel_that_does_not_answer_leaves_no_order_and_a_retry_with_the_key_makes_one(
+    project: FundraisingProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rendao.funds.payments import TransientChannelError
+    from rendao.funds.payments.sandbox.adapter import SandboxChannel
+
+    def busy(*args: Any, **kwargs: Any) -> None:
+        raise TransientChannelError("sandbox: busy")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SandboxChannel, "create_order", busy)
+        response = post(body(project), key="retry-me")
+    assert response.status_code == 422
+    assert "not answering" in response.json()["error"]["details"][0]["message"]
+    assert Donation.objects.count() == 0
+    retried = post(body(project), key="retry-me")
+    assert retried.status_code == 201
+    assert Donation.objects.get().status == "paying"

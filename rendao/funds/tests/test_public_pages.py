@@ -10,7 +10,6 @@ from xml.etree import ElementTree
 
 import pytest
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client, RequestFactory, TestCase
 from django.test.utils import CaptureQueriesContext
@@ -22,7 +21,8 @@ from rendao.core.models import User
 from rendao.funds import views_public
 from rendao.funds.donations import ANONYMOUS_NAME
 from rendao.funds.models import CoInitiator, Donation, FundraisingProject, ProjectStatus
-from rendao.funds.payments import Checkout, CheckoutKind
+from rendao.funds.payments import Checkout, CheckoutKind, TransientChannelError
+from rendao.funds.payments.sandbox.adapter import SandboxChannel
 from rendao.funds.poster import poster_qr, poster_target_url, qr_path
 from rendao.funds.selectors import progress_percent
 from rendao.funds.tests.factories import donate, open_project, pay
@@ -531,15 +531,16 @@ def test_a_channel_that_refuses_the_order_shows_the_error_on_the_form(
     project: FundraisingProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def busy(*args: Any, **kwargs: Any) -> Checkout:
-        raise ValidationError("The payment service is not answering right now; please try again in a moment.")
+        raise TransientChannelError("sandbox: busy")
 
-    monkeypatch.setattr(views_public, "donation_checkout", busy)
+    monkeypatch.setattr(SandboxChannel, "create_order", busy)
     client = english()
     token = form_token(client, project)
     response = client.post(donate_url(project), form_data(token))
     assert response.status_code == 400
     assert "not answering right now" in response.content.decode()
-    # The order waits; the same form sent again finds it (one order).
+    # Nothing was written; the same form sent again makes the one order.
+    assert Donation.objects.count() == 0
     monkeypatch.undo()
     assert client.post(donate_url(project), form_data(token)).status_code == 302
     assert Donation.objects.count() == 1
@@ -549,8 +550,8 @@ def test_a_qr_checkout_shows_the_code_and_a_link_to_the_follow_page(
     project: FundraisingProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        views_public,
-        "donation_checkout",
+        SandboxChannel,
+        "create_order",
         lambda *a, **k: Checkout(kind=CheckoutKind.QR, url="weixin://wxpay/bizpayurl?pr=abc123"),
     )
     client = english()
@@ -568,7 +569,7 @@ def test_a_jsapi_checkout_hands_its_parameters_to_the_static_script(
 ) -> None:
     params = {"appId": "wx123", "timeStamp": "1700000000", "package": "prepay_id=wx<&>", "paySign": "sig"}
     monkeypatch.setattr(
-        views_public, "donation_checkout", lambda *a, **k: Checkout(kind=CheckoutKind.JSAPI, params=params)
+        SandboxChannel, "create_order", lambda *a, **k: Checkout(kind=CheckoutKind.JSAPI, params=params)
     )
     client = english()
     response = client.post(donate_url(project), form_data(form_token(client, project)))
