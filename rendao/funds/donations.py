@@ -38,12 +38,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Model, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -84,6 +84,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("rendao.funds.payments")
 
 D = DonationStatus
+M = TypeVar("M", bound=Model)
 # Who may move an order where: "payment" = payment_record, "sweep" = the sweeper
 # or a query, "refund" = the refund services.
 TRANSITIONS: dict[tuple[DonationStatus, DonationStatus], str] = {
@@ -108,6 +109,13 @@ PRESETS_FEN = (1_000, 5_000, 10_000, 50_000)
 ANONYMOUS_NAME = "爱心人士"
 NAME_MAX = 50
 IDEMPOTENCY_KEY_MAX = 64
+
+
+def _one(queryset: QuerySet[M]) -> M | None:
+    """The row a unique key finds, or None: unlike first(), no ORDER BY to build and run
+    (the payment path compiles its queries on every call)."""
+    rows = list(queryset.order_by()[:1])
+    return rows[0] if rows else None
 
 
 def _is_fen(value: object) -> bool:
@@ -211,11 +219,7 @@ def _check_request(req: DonationRequest, now: datetime) -> tuple[FundraisingProj
             "Online donations are limited to %(yuan)s yuan each; for a larger gift please contact us "
             "for a bank transfer."
         ) % {"yuan": _yuan(settings.DONATION_MAX_FEN)}
-    project = (
-        FundraisingProject.objects.select_related("branch").filter(pk=req.project_id).first()
-        if _is_fen(req.project_id)
-        else None
-    )
+    project = _one(FundraisingProject.objects.filter(pk=req.project_id)) if _is_fen(req.project_id) else None
     if project is None:
         errors["project_id"] = _("There is no such fundraising project.")
     elif project.status != ProjectStatus.OPEN or not (project.start_date <= _today(now) <= project.end_date):
@@ -324,7 +328,7 @@ def donation_create(
     now = now or timezone.now()
     if idempotency_key is not None:
         _check_key(idempotency_key)
-        existing = Donation.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _one(Donation.objects.filter(idempotency_key=idempotency_key))
         if existing is not None:
             return _replayed(existing, req), False
     return _insert(
@@ -358,7 +362,7 @@ def donation_start(
     now = now or timezone.now()
     if idempotency_key is not None:
         _check_key(idempotency_key)
-        existing = Donation.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _one(Donation.objects.filter(idempotency_key=idempotency_key))
         if existing is not None:
             existing = _replayed(existing, req)
             return existing, False, _checkout_again(existing, client)
@@ -499,14 +503,14 @@ def payment_record(payment: VerifiedPayment, *, source: str = "notification") ->
 def _record_locked(payment: VerifiedPayment, source: str) -> PaymentOutcome:
     # The order row lock serialises every notification and query of one order:
     # the second of two duplicates waits here and then sees the first's result.
-    donation = (
+    donation_qs = (
         # of=self: lock the order only (PostgreSQL refuses FOR UPDATE on the
         # nullable side of the co-initiator's outer join).
         Donation.objects.select_for_update(of=("self",))
         .select_related("project", "co_initiator")
         .filter(out_trade_no=payment.out_trade_no)
-        .first()
     )
+    donation = _one(donation_qs)
     if donation is None:
         raise Rejected(NotificationRejection.Reason.UNKNOWN_ORDER, "no such order", payment.out_trade_no)
     if payment.nonce:
@@ -584,7 +588,7 @@ def _record_locked(payment: VerifiedPayment, source: str) -> PaymentOutcome:
 
 
 def _accounts_by_code(codes: list[str]) -> dict[str, Account]:
-    return {a.code: a for a in Account.objects.filter(code__in=codes)}
+    return {a.code: a for a in Account.objects.filter(code__in=codes).order_by()}
 
 
 def rejection_record(
