@@ -77,6 +77,10 @@ INSTALLED_APPS = [
     "rendao.approvals",
     "rendao.ledger",
     "rendao.funds",
+    "rendao.recipients",
+    "rendao.disbursements",
+    "rendao.goods",
+    "rendao.feedback",
 ]
 
 MIDDLEWARE = [

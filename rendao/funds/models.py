@@ -47,6 +47,10 @@ class Account(models.Model):
     # account's normal side (see the module docstring); `accounts_recompute`
     # checks it against the journal.
     balance_fen = models.BigIntegerField(_("balance (fen)"), default=0)
+    # Promised to disbursement requests not yet paid (rendao.disbursements): the
+    # fund's available balance is balance − reserved, and a request or a refund
+    # can only take what is available.
+    reserved_fen = models.BigIntegerField(_("reserved (fen)"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # The fundraising project a restricted fund belongs to (opened at filing).
     project = models.ForeignKey(
@@ -66,6 +70,9 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="restricted_fund") | Q(balance_fen__gte=0),
                 name="funds_account_restricted_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved_fen__gte=0), name="funds_account_reserved_not_negative"
             ),
         ]
 
@@ -361,6 +368,9 @@ class Donation(models.Model):
     public_name = models.CharField(_("public name"), max_length=50)
     # Red Cross Law Art 20: the donor may waive the receipt; both choices are recorded.
     receipt_wanted = models.BooleanField(_("receipt wanted"), default=True)
+    # Art 21 / Art 42 feedback: tell this donor when the project's money or goods
+    # are used (through their account's channel, else by SMS to the mobile given).
+    feedback_wanted = models.BooleanField(_("tell me how it is used"), default=True)
     # The transparency-log commitment of this donor: SHA-256(0x02 ‖ salt ‖ out_trade_no);
     # the salt is sealed and printed only on the donor's own receipt.
     commitment_salt = EncryptedTextField(_("commitment salt"), blank=True)

@@ -18,6 +18,8 @@ class EntryKind(models.TextChoices):
     PAYOUT_CONFIRMED = "payout_confirmed", _("Bank payout confirmed")
     GOODS_RECEIVED = "goods_received", _("Goods received")
     GOODS_ISSUED = "goods_issued", _("Goods issued")
+    GOODS_MOVED = "goods_moved", _("Goods moved between warehouses")
+    STOCKTAKE = "stocktake", _("Stock-take result")
     RECIPIENT_SIGNOFF = "recipient_signoff", _("Recipient sign-off")
     WRITE_OFF = "write_off", _("Write-off")
     RECONCILIATION = "reconciliation", _("Reconciliation result")
