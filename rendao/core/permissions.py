@@ -34,6 +34,9 @@ class Perm(models.TextChoices):
     PRIVACY_MANAGE = "privacy.manage", _("Handle requests about personal data (correction, deletion)")
     # Each use is audited (rendao.privacy.reveal.pii_reveal); pages mask by default.
     PII_REVEAL = "pii.reveal", _("See personal data unmasked")
+    GOODS_VIEW = "goods.view", _("View warehouses, stock and goods movements")
+    GOODS_MANAGE = "goods.manage", _("Receive, move, issue and count goods")
+    RECIPIENTS_MANAGE = "recipients.manage", _("Manage recipient institutions and their representatives")
 
 
 SYSTEM_PERMS = frozenset({Perm.SYSTEM_CONFIGURE, Perm.SYSTEM_ACCOUNTS})

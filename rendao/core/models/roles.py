@@ -20,6 +20,7 @@ class Role(models.Model):
     VOLUNTEER_MANAGER = "volunteer_manager"
     AUDITOR = "auditor"
     LEADER = "leader"
+    WAREHOUSE_KEEPER = "warehouse_keeper"
 
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -73,6 +74,7 @@ BUILTIN_ROLE_LABELS = {
     Role.VOLUNTEER_MANAGER: _("Volunteer manager"),
     Role.AUDITOR: _("Auditor"),
     Role.LEADER: _("Leader"),
+    Role.WAREHOUSE_KEEPER: _("Warehouse keeper"),
 }
 
 
