@@ -67,6 +67,14 @@ def notification_nonces_purge_hourly() -> None:
     nonces_purge()
 
 
+@db_periodic_task(crontab(minute="*/5"))
+def use_reports_sweep_every_five_minutes() -> None:
+    """Queue again donor feedback fan-outs not finished ten minutes after the use (idempotent)."""
+    from rendao.feedback.notify import use_reports_sweep
+
+    use_reports_sweep()
+
+
 @db_periodic_task(crontab(minute="*"))
 def refunds_sweep_every_minute() -> None:
     """Ask the channels again about refunds left requested or processing; record the answers."""

@@ -443,6 +443,21 @@ DONATION_ORDER_TTL_MINUTES = env_int("RENDAO_DONATION_ORDER_TTL_MINUTES", 30)
 # when their flow has one step (default 5,000,000 fen = 50,000 yuan).
 APPROVAL_TWO_PERSON_FEN = env_int("RENDAO_APPROVAL_TWO_PERSON_FEN", 5_000_000)
 
+# --- Charity Law watch (Art 61) ---------------------------------------------
+# A year's charitable spending should reach this percentage of the prior year's
+# income, and management cost stay at or under this percentage of the year's
+# total spending; the dashboard flags a branch at risk otherwise.
+CHARITY_SPENDING_MIN_PERCENT = env_int("RENDAO_CHARITY_SPENDING_MIN_PERCENT", 70)
+CHARITY_MANAGEMENT_MAX_PERCENT = env_int("RENDAO_CHARITY_MANAGEMENT_MAX_PERCENT", 10)
+
+# --- Disbursements -----------------------------------------------------------
+# Days the payee's sign-off link for a paid disbursement stays valid.
+DISBURSEMENT_SIGNOFF_DAYS = env_int("RENDAO_DISBURSEMENT_SIGNOFF_DAYS", 30)
+
+# --- Goods ------------------------------------------------------------------
+# Days a distribution order's sign-off link stays valid for the recipient.
+GOODS_SIGNOFF_MAX_AGE_DAYS = env_int("RENDAO_GOODS_SIGNOFF_MAX_AGE_DAYS", 60)
+
 # --- API --------------------------------------------------------------------
 # API rate limits as count/period (period s, m, h or d): anonymous clients per IP,
 # signed-in callers (token or session) per user. Empty switches a limit off.

@@ -8,3 +8,8 @@ class FeedbackConfig(AppConfig):
     name = "rendao.feedback"
     label = "feedback"
     verbose_name = _("Donor feedback")
+
+    def ready(self) -> None:
+        # The "use_report" message type must exist before the provider-template
+        # settings are checked and before the first fan-out.
+        from rendao.feedback import messages  # noqa: F401

@@ -60,11 +60,9 @@ def use_report_record(
         def _queue() -> None:
             # Imported late: the task module pulls in the queue, which tests and
             # commands may not have configured when this module is imported.
-            from rendao.feedback import tasks
+            from rendao.feedback.tasks import use_report_notify_task
 
-            notify = getattr(tasks, "use_report_notify_task", None)
-            if notify is not None:
-                notify(report_id)
+            use_report_notify_task(report_id)
 
         transaction.on_commit(_queue)
     return report

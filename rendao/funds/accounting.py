@@ -96,7 +96,7 @@ def journal_post(
 
     Refuses (ValidationError, nothing written) unbalanced or malformed lines,
     inactive accounts, and any posting that would take a restricted fund below
-    zero. `reverses` is for `journal_reverse` only.
+    zero or below its reserved amount. `reverses` is for `journal_reverse` only.
     """
     _require_transaction("journal_post")
     _check_lines(lines)
@@ -133,6 +133,22 @@ def journal_post(
                 raise ValidationError(
                     _("Restricted fund %(account)s would go below zero.") % {"account": acc.code},
                     code="restricted_negative",
+                )
+            # Money promised to approved disbursements (reserved_fen) stays in the
+            # fund: only the payment that consumes a reservation may spend it, and
+            # it lowers reserved_fen before posting (rendao.disbursements.services).
+            if (
+                acc.kind == Account.Kind.RESTRICTED_FUND
+                and changes[pk] < 0
+                and acc.balance_fen + changes[pk] < acc.reserved_fen
+            ):
+                raise ValidationError(
+                    _(
+                        "Restricted fund %(account)s would go below the amount reserved "
+                        "for approved disbursements."
+                    )
+                    % {"account": acc.code},
+                    code="restricted_reserved",
                 )
 
         entry = JournalEntry.objects.create(

@@ -42,6 +42,9 @@ class DonationIn(Schema):
     mobile: str = Field("", max_length=32, description="Optional; mainland China mobile number.")
     receipt_wanted: StrictBool = Field(True, description="False records that the donor waived a receipt.")
     attribution: str = Field("", max_length=32, description="A co-initiator's attribution code, if any.")
+    feedback_wanted: StrictBool = Field(
+        True, description="Tell the donor how the project's money and goods are used (Art 21 / Art 42)."
+    )
     scene: str = Field(
         "", max_length=16, description="jsapi, h5, native, page or wap; empty lets the channel choose."
     )
@@ -113,6 +116,7 @@ def donation_create_api(
         mobile=body.mobile,
         receipt_wanted=body.receipt_wanted,
         attribution=body.attribution,
+        feedback_wanted=body.feedback_wanted,
     )
     user = request.user if request.user.is_authenticated else None
     client = ClientInfo(ip=request.META.get("REMOTE_ADDR") or "", scene=body.scene, openid=body.openid)

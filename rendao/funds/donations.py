@@ -190,11 +190,17 @@ class DonationRequest:
     mobile: str = ""
     receipt_wanted: bool = True
     attribution: str = ""
+    # Art 21 / Art 42 feedback: tell this donor how the project's money is used.
+    feedback_wanted: bool = True
 
     def fingerprint(self) -> str:
         # Same key + same body = same order; the fingerprint is of the body, so a
         # retry with another amount under the same key is refused, not merged.
-        canonical = json.dumps(self.__dict__, sort_keys=True, ensure_ascii=False).encode()
+        body = dict(self.__dict__)
+        # Left out at its default, so orders fingerprinted before the field existed still match.
+        if body.get("feedback_wanted") is True:
+            body.pop("feedback_wanted")
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(canonical).hexdigest()
 
 
@@ -288,6 +294,7 @@ def _new_donation(
         donor_mobile=mobile,
         public_name=mask_name(name) if name else ANONYMOUS_NAME,
         receipt_wanted=req.receipt_wanted,
+        feedback_wanted=bool(req.feedback_wanted),
         commitment_salt=salt.hex(),
         commitment=commitment(salt, out_trade_no),
         follow_token=secrets.token_urlsafe(32),

@@ -76,6 +76,13 @@ class DonationForm(forms.Form):
         initial=RECEIPT_WANTED,
         widget=forms.RadioSelect,
     )
+    # Red Cross Law Art 21 / Charity Law Art 42: ticked unless the donor unticks it.
+    feedback_wanted = forms.BooleanField(
+        label=_("tell me how it is used"),
+        required=False,
+        initial=True,
+        help_text=_("We tell you when the project's money or goods are used (SMS or your chosen channel)."),
+    )
     channel = forms.ChoiceField(label=_("pay with"), choices=[], widget=forms.RadioSelect)
     # The co-initiator's attribution code, from the partner link's ?c=.
     c = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
@@ -120,4 +127,5 @@ class DonationForm(forms.Form):
             mobile=(data.get("mobile") or "").strip(),
             receipt_wanted=data["receipt"] == RECEIPT_WANTED,
             attribution=data.get("c") or "",
+            feedback_wanted=bool(data.get("feedback_wanted")),
         )

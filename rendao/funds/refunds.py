@@ -299,7 +299,8 @@ def _check_refundable(donation: Donation, amount_fen: int, now: datetime) -> Non
             ).aggregate(s=Sum("amount_fen"))["s"]
             or 0
         )
-        if account.balance_fen - pending < amount_fen:
+        # Money reserved for disbursements is promised to a payee: not refundable.
+        if account.balance_fen - account.reserved_fen - pending < amount_fen:
             raise ValidationError(_fund_short_message(), code="fund_short")
 
 
@@ -414,7 +415,7 @@ def _complete_locked(
             actor=actor,
         )
     except ValidationError as exc:
-        if getattr(exc, "code", None) == "restricted_negative":
+        if getattr(exc, "code", None) in ("restricted_negative", "restricted_reserved"):
             raise _FundShort from None
         raise
     leaf = ledger_append(

@@ -91,6 +91,12 @@ def receipt_verify(request: HttpRequest, number: str, check: str) -> HttpRespons
         .first()
     )
     if receipt is None:
+        # Goods receipts share the numbering (rendao.goods.receipts) and this page.
+        from rendao.goods.views import goods_receipt_verify
+
+        goods = goods_receipt_verify(request, number, check)
+        if goods is not None:
+            return goods
         return render(request, "funds/receipt_verify.html", {"receipt": None}, status=404)
     return render(request, "funds/receipt_verify.html", {"receipt": receipt, "donation": receipt.donation})
 
@@ -114,6 +120,7 @@ def donation_follow(request: HttpRequest, token: str) -> HttpResponse:
     even before the notification arrives; once paid, the receipt and the ledger
     entry that anyone can check.
     """
+    from rendao.feedback.selectors import donation_uses
     from rendao.funds.donations import donation_refresh
     from rendao.ledger.keys import ledger_verifier
 
@@ -127,6 +134,8 @@ def donation_follow(request: HttpRequest, token: str) -> HttpResponse:
         "ledger_key": ledger_verifier().encode() if donation.ledger_index is not None else "",
         "ledger_leaf_url": f"/api/v1/ledger/entries/{donation.ledger_index}",
         "pending": donation.status in UNPAID,
+        # How the project used its money and goods since this gift (rendao.feedback).
+        "feedback": donation_uses(donation) if donation.is_paid else None,
     }
     response = render(request, "funds/donation_follow.html", context)
     # A capability URL: keep it out of caches and other sites' Referer headers.

@@ -262,7 +262,10 @@ def give_partner(request: HttpRequest, code: str) -> HttpResponse:
 @public_login_required
 def give_mine(request: HttpRequest) -> HttpResponse:
     """GET /give/mine/: the signed-in user's donations, each linking to its follow page."""
+    from rendao.feedback.selectors import uses_for_donations
+
     donations: list[Donation] = selectors.donations_of_user(user=cast(User, request.user))
-    response = render(request, "funds/public/mine.html", {"donations": donations, "tab": "my"})
+    context = {"donations": donations, "uses": uses_for_donations(donations), "tab": "my"}
+    response = render(request, "funds/public/mine.html", context)
     response["Cache-Control"] = "private, no-store"
     return response

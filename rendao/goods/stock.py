@@ -10,6 +10,13 @@ construction, with database constraints behind them.
 Lock order, everywhere: the lot row first, then its stock rows in warehouse-id
 order. Two transfers of the same lot in opposite directions therefore queue
 instead of deadlocking.
+
+While a stock-take of a warehouse is open, nothing moves into or out of the
+stock it counts: transfers from or to it and issues or write-offs from it are
+refused (a count compared with a moving target proves nothing). Receiving a new
+intake is allowed, because a new lot is not on the count sheet. The check runs
+after the stock rows are locked, and stocktake_open locks the same rows before
+it reads them, so a move and the opening of a count cannot interleave.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from rendao.goods.models import Lot, Move, MoveKind, Stock, Warehouse
+from rendao.goods.models import Lot, Move, MoveKind, Stock, StockTake, StockTakeStatus, Warehouse
 from rendao.ledger.models import EntryKind
 from rendao.ledger.services import ledger_append
 
@@ -48,6 +55,25 @@ def _check_quantity(quantity: object) -> int:
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
         raise ValidationError(_("The quantity must be a whole number above zero."), code="bad_quantity")
     return quantity
+
+
+def _check_active(warehouse: Warehouse, message: str) -> None:
+    # Read again rather than trusting the caller's instance: it may predate a close.
+    if not Warehouse.objects.filter(pk=warehouse.pk, is_active=True).exists():
+        raise ValidationError(message, code="warehouse_closed")
+
+
+def _check_not_counting(*warehouses: Warehouse) -> None:
+    counting = StockTake.objects.filter(
+        warehouse__in=[w.pk for w in warehouses], status=StockTakeStatus.OPEN
+    ).values_list("warehouse__name", flat=True)
+    names = list(counting)
+    if names:
+        raise ValidationError(
+            _("%(warehouse)s is being counted (stock-take); goods move again once the count is closed.")
+            % {"warehouse": names[0]},
+            code="stocktake_open",
+        )
 
 
 def _locked_lot(lot: Lot) -> Lot:
@@ -101,19 +127,27 @@ def stock_receive(
     extra: dict[str, object] | None = None,
     at: datetime | None = None,
 ) -> Move:
-    """Put a newly received lot's whole quantity into a warehouse (once per lot)."""
+    """Put a newly created lot's whole quantity into a warehouse (once per lot).
+
+    The lot identity is a database constraint, so a new lot is created with
+    quantity_on_hand = quantity_received (nothing issued or written off); what
+    makes it "received" is this call: its one RECEIVE move, its stock row and
+    its log entry. A lot with any move or stock already is refused.
+    """
     _require_transaction()
+    _check_active(warehouse, _("This warehouse is closed and takes no goods."))
     locked = _locked_lot(lot)
-    if locked.quantity_on_hand or locked.quantity_issued or locked.quantity_written_off:
-        raise ValidationError(_("This lot has already been received."), code="already_received")
-    if locked.moves.exists():
+    fresh = (
+        locked.quantity_on_hand == locked.quantity_received
+        and not locked.quantity_issued
+        and not locked.quantity_written_off
+    )
+    if not fresh or locked.moves.exists() or locked.stock.filter(quantity__gt=0).exists():
         raise ValidationError(_("This lot has already been received."), code="already_received")
     stock = _locked_stock(locked, warehouse)
     quantity = locked.quantity_received
-    stock.quantity += quantity
+    stock.quantity = quantity
     stock.save(update_fields=["quantity"])
-    locked.quantity_on_hand = quantity
-    locked.save(update_fields=["quantity_on_hand"])
     index = _leaf(
         MoveKind.RECEIVE,
         lot=locked,
@@ -173,11 +207,11 @@ def stock_transfer(
     quantity = _check_quantity(quantity)
     if source.pk == target.pk:
         raise ValidationError(_("Choose a different warehouse to move the goods to."), code="same_warehouse")
-    if not target.is_active:
-        raise ValidationError(_("The receiving warehouse is closed."), code="warehouse_closed")
+    _check_active(target, _("The receiving warehouse is closed."))
     locked = _locked_lot(lot)
     first, second = sorted((source, target), key=lambda w: w.pk)
     rows = {first.pk: _locked_stock(locked, first), second.pk: _locked_stock(locked, second)}
+    _check_not_counting(source, target)
     _take(rows[source.pk], quantity, locked, source)
     rows[target.pk].quantity += quantity
     rows[target.pk].save(update_fields=["quantity"])
@@ -221,7 +255,9 @@ def stock_remove(
         raise ValueError(f"stock_remove moves goods out by issue or write-off, not {kind!r}")
     quantity = _check_quantity(quantity)
     locked = _locked_lot(lot)
-    _take(_locked_stock(locked, warehouse), quantity, locked, warehouse)
+    row = _locked_stock(locked, warehouse)
+    _check_not_counting(warehouse)
+    _take(row, quantity, locked, warehouse)
     locked.quantity_on_hand -= quantity
     if kind == MoveKind.ISSUE:
         locked.quantity_issued += quantity

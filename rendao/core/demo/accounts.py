@@ -51,6 +51,12 @@ STAFF: tuple[StaffSpec, ...] = (
     StaffSpec("auditor", "审计（演示）", Role.AUDITOR, CITY),
     StaffSpec("leader", "领导（演示）", Role.LEADER, CITY),
     StaffSpec("lianxiu_admin", "莲秀社区红会专干（演示）", Role.BRANCH_ADMIN, "莲秀社区红十字会"),
+    # Issue 6: a second finance officer decides the city's disbursement step when
+    # `finance` asked for the payment (nobody approves their own request), and
+    # warehouse keepers receive, move and issue goods.
+    StaffSpec("finance_reviewer", "财务复核（演示）", Role.FINANCE, CITY),
+    StaffSpec("city_keeper", "市备灾仓库管理员（演示）", Role.WAREHOUSE_KEEPER, CITY),
+    StaffSpec("siming_keeper", "思明区仓库管理员（演示）", Role.WAREHOUSE_KEEPER, "思明区红十字会"),
 )
 
 

@@ -40,6 +40,9 @@ class LoadResult:
     # Fundraising projects and paid donations (rendao/funds/demo.py).
     projects_created: int = 0
     donations_paid: int = 0
+    # Disbursements and goods distribution orders (rendao/core/demo/funduse.py).
+    disbursements: int = 0
+    goods_orders: int = 0
     branches: dict[str, Branch] = field(default_factory=dict)
 
     @property
@@ -202,4 +205,11 @@ def load_demo(*, donations: int = 0) -> LoadResult:
         giving = giving_demo_load(donations=donations)
         result.projects_created = giving.projects_created
         result.donations_paid = giving.donations_paid
+        if donations:
+            # Where the money and goods went (issue 6): needs money in the funds.
+            from rendao.core.demo.funduse import funduse_demo_load
+
+            use = funduse_demo_load()
+            result.disbursements = use.disbursements
+            result.goods_orders = use.orders
     return result

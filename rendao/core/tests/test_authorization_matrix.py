@@ -51,6 +51,7 @@ from rendao.funds.models import Donation, FundraisingProject, ReconciliationRun,
 from rendao.funds.projects import project_create
 from rendao.funds.tests.factories import donate, open_project, pay
 from rendao.privacy.models import DataRequest
+from rendao.recipients.models import Institution, InstitutionMember
 from rendao.uploads.models import Attachment
 from rendao.uploads.services import attachment_create
 from rendao.uploads.tests.files import png
@@ -274,6 +275,27 @@ def _no_upload_stored(obj: Any) -> None:
 RECONCILIATION_SEE_PAGES = {t: {"finance", "auditor", "leader"} for t in TARGETS}
 RECONCILIATION_MANAGE_PAGES = {t: {"finance"} for t in TARGETS}
 
+# --- issue 6, recipient institutions (helper E) ---------------------------------------
+
+
+def _institution_target(tree: Tree, personas: Personas, target: str) -> Institution:
+    # An institution below the district itself (the street under 思明, the school
+    # branch under 湖里), so a role held at the district is shown to reach it.
+    return Institution.objects.create(
+        branch=_branch_target(tree, personas, target), name=f"matrix institution {target}", kind="school"
+    )
+
+
+# Who manages recipient institutions (RECIPIENTS_MANAGE): branch administrators in
+# scope and the city's finance officer; the API also takes their tokens.
+RECIPIENTS_PAGES = {
+    "siming": {"siming_staff", "city_staff", "finance"},
+    "huli": {"huli_staff", "city_staff", "finance"},
+}
+RECIPIENTS_API = {t: RECIPIENTS_PAGES[t] | BRANCH_SEE_TOKENS[t] for t in TARGETS}
+
+# --- end of helper E's builders ------------------------------------------------------
+
 TARGET_BUILDERS: dict[str, Callable[[Tree, Personas, str], Any]] = {
     "project": _project_target,
     "donation": _donation_target,
@@ -285,6 +307,7 @@ TARGET_BUILDERS: dict[str, Callable[[Tree, Personas, str], Any]] = {
     "data_request": _data_request_target,
     "attachment": _attachment_target,
     "reconciliation": _reconciliation_target,
+    "institution": _institution_target,
 }
 
 
@@ -568,7 +591,485 @@ ROWS = [
         allowed=RECONCILIATION_MANAGE_PAGES,
         check_unchanged=_no_upload_stored,
     ),
+    # --- issue 6, recipient institutions (helper E) ---
+    Row(
+        name="page recipients:institution_list",
+        url=lambda obj: _reverse("recipients:institution_list"),
+        target="institution",
+        kind="list",
+        allowed=RECIPIENTS_PAGES,
+    ),
+    Row(
+        name="page recipients:institution_detail",
+        url=lambda obj: _reverse("recipients:institution_detail", pk=obj.pk),
+        target="institution",
+        allowed=RECIPIENTS_PAGES,
+    ),
+    Row(
+        name="page recipients:institution_edit (form)",
+        url=lambda obj: _reverse("recipients:institution_edit", pk=obj.pk),
+        target="institution",
+        allowed=RECIPIENTS_PAGES,
+    ),
+    Row(
+        name="page recipients:institution_deactivate",
+        url=lambda obj: _reverse("recipients:institution_deactivate", pk=obj.pk),
+        target="institution",
+        method="post",
+        allowed=RECIPIENTS_PAGES,
+        check_unchanged=lambda obj: _assert(Institution.objects.get(pk=obj.pk).is_active),
+    ),
+    Row(
+        name="page recipients:member_add",
+        url=lambda obj: _reverse("recipients:member_add", pk=obj.pk),
+        target="institution",
+        method="post",
+        data={"mobile": "13800138000"},
+        allowed=RECIPIENTS_PAGES,
+        check_unchanged=lambda obj: _assert(not InstitutionMember.objects.filter(institution=obj).exists()),
+    ),
+    Row(
+        name="api GET /staff/institutions",
+        url=lambda obj: "/api/v1/staff/institutions?limit=200",
+        target="institution",
+        kind="list",
+        allowed=RECIPIENTS_API,
+    ),
+    Row(
+        name="api GET /staff/institutions/{id}",
+        url=lambda obj: f"/api/v1/staff/institutions/{obj.pk}",
+        target="institution",
+        allowed=RECIPIENTS_API,
+    ),
+    # --- end of helper E's rows ---
 ]
+
+
+# --- issue 6, bank statements and the Charity-law watch (helper B) ---------------------
+
+
+def _statement_target(tree: Tree, personas: Personas, target: str) -> Any:
+    from rendao.disbursements.statements import statement_import
+    from rendao.disbursements.tests.statement_files import csv_bytes
+
+    # One outgoing transfer nobody recorded: the statement has one difference to resolve.
+    return statement_import(
+        actor=personas.finance,
+        branch=getattr(tree, target),
+        filename=f"{target}.csv",
+        content=csv_bytes([["2026-03-02", f"UNKNOWN-{target}", "", "5.00", "", ""]]),
+    )
+
+
+def _statement_difference_target(tree: Tree, personas: Personas, target: str) -> Any:
+    return _statement_target(tree, personas, target).differences.get()
+
+
+def _difference_unresolved(obj: Any) -> None:
+    obj.refresh_from_db()
+    _assert(obj.resolved_at is None)
+
+
+TARGET_BUILDERS["statement"] = _statement_target
+TARGET_BUILDERS["statement_difference"] = _statement_difference_target
+
+# Statements: FINANCE_VIEW at the statement's branch to read, FINANCE_MANAGE to resolve.
+STATEMENT_SEE_PAGES = {t: {"finance", "auditor", "leader"} for t in TARGETS}
+STATEMENT_SEE_API = {t: STATEMENT_SEE_PAGES[t] | {"finance+token"} for t in TARGETS}
+STATEMENT_MANAGE_PAGES = {t: {"finance"} for t in TARGETS}
+# The Charity-law watch: FINANCE_VIEW or DASHBOARD_VIEW at the branch.
+WATCH_SEE_PAGES = {
+    "siming": {"siming_staff", "city_staff", "finance", "reviewer", "auditor", "leader"},
+    "huli": {"huli_staff", "city_staff", "finance", "auditor", "leader"},
+}
+
+ROWS += [
+    Row(
+        name="page bank_statements:statement_list",
+        url=lambda obj: _reverse("bank_statements:statement_list"),
+        target="statement",
+        kind="list",
+        allowed=STATEMENT_SEE_PAGES,
+    ),
+    Row(
+        name="page bank_statements:statement_detail",
+        url=lambda obj: _reverse("bank_statements:statement_detail", pk=obj.pk),
+        target="statement",
+        allowed=STATEMENT_SEE_PAGES,
+    ),
+    Row(
+        name="page bank_statements:difference_resolve",
+        url=lambda obj: _reverse(
+            "bank_statements:difference_resolve", pk=obj.statement_id, difference_pk=obj.pk
+        ),
+        target="statement_difference",
+        method="post",
+        data={"resolution": "银行手续费"},
+        allowed=STATEMENT_MANAGE_PAGES,
+        check_unchanged=_difference_unresolved,
+    ),
+    Row(
+        name="api GET /staff/bank-statements",
+        url=lambda obj: "/api/v1/staff/bank-statements?limit=200",
+        target="statement",
+        kind="list",
+        allowed=STATEMENT_SEE_API,
+    ),
+    Row(
+        name="api GET /staff/bank-statements/{id}",
+        url=lambda obj: f"/api/v1/staff/bank-statements/{obj.pk}",
+        target="statement",
+        allowed=STATEMENT_SEE_API,
+    ),
+    Row(
+        name="api GET /staff/bank-statements/{id}/lines",
+        url=lambda obj: f"/api/v1/staff/bank-statements/{obj.pk}/lines",
+        target="statement",
+        allowed=STATEMENT_SEE_API,
+    ),
+    Row(
+        name="page bank_statements:charity_law",
+        url=lambda obj: f"{_reverse('bank_statements:charity_law')}?branch={obj.pk}&year=2025",
+        allowed=WATCH_SEE_PAGES,
+    ),
+]
+
+
+# --- issue 6, warehouses, intake and stock (helper C) ------------------------------------
+
+
+def _goods_intake_target(tree: Tree, personas: Personas, target: str) -> Any:
+    # A warehouse at the street (思明) or the school (湖里) with one intake in it,
+    # received by a warehouse keeper there who is not an actor.
+    from rendao.goods.intake import IntakeLine, intake_record
+    from rendao.goods.warehouses import warehouse_create
+
+    branch = _branch_target(tree, personas, target)
+    keeper = make_staff(f"matrix_keeper_{target}", branch, "warehouse_keeper")
+    warehouse = warehouse_create(actor=keeper, branch=branch, name=f"matrix warehouse {target}")
+    return intake_record(
+        actor=keeper,
+        warehouse=warehouse,
+        donor_kind="anonymous",
+        lines=[IntakeLine(item_name="矿泉水", unit="箱", quantity=5, unit_value_fen=100)],
+    )
+
+
+def _goods_warehouse_target(tree: Tree, personas: Personas, target: str) -> Any:
+    return _goods_intake_target(tree, personas, target).warehouse
+
+
+def _goods_lot_target(tree: Tree, personas: Personas, target: str) -> Any:
+    return _goods_intake_target(tree, personas, target).lots.get()
+
+
+def _no_stocktake(obj: Any) -> None:
+    _assert(not obj.stocktakes.exists())
+
+
+TARGET_BUILDERS["goods_intake"] = _goods_intake_target
+TARGET_BUILDERS["goods_warehouse"] = _goods_warehouse_target
+TARGET_BUILDERS["goods_lot"] = _goods_lot_target
+
+# GOODS_VIEW: branch administrators in scope, and finance, auditor and leader (city);
+# GOODS_MANAGE: the branch administrators. Tokens: their user's scope (auditors and
+# leaders hold no token.use).
+GOODS_SEE_PAGES = {
+    "siming": {"siming_staff", "city_staff", "finance", "auditor", "leader"},
+    "huli": {"huli_staff", "city_staff", "finance", "auditor", "leader"},
+}
+GOODS_SEE_API = {
+    "siming": GOODS_SEE_PAGES["siming"] | {"siming_staff+token", "finance+token"},
+    "huli": GOODS_SEE_PAGES["huli"] | {"city_staff+token@huli", "finance+token"},
+}
+GOODS_MANAGE_PAGES = {"siming": {"siming_staff", "city_staff"}, "huli": {"huli_staff", "city_staff"}}
+
+ROWS += [
+    Row(
+        name="page goods:warehouse_stock",
+        url=lambda obj: _reverse("goods:warehouse_stock", pk=obj.pk),
+        target="goods_warehouse",
+        allowed=GOODS_SEE_PAGES,
+    ),
+    Row(
+        name="page goods:lot_detail",
+        url=lambda obj: _reverse("goods:lot_detail", pk=obj.pk),
+        target="goods_lot",
+        allowed=GOODS_SEE_PAGES,
+    ),
+    Row(
+        name="page goods:intake_detail",
+        url=lambda obj: _reverse("goods:intake_detail", pk=obj.pk),
+        target="goods_intake",
+        allowed=GOODS_SEE_PAGES,
+    ),
+    Row(
+        name="page goods:stocktake_open",
+        url=lambda obj: _reverse("goods:stocktake_open", pk=obj.pk),
+        target="goods_warehouse",
+        method="post",
+        allowed=GOODS_MANAGE_PAGES,
+        check_unchanged=_no_stocktake,
+    ),
+    Row(
+        name="api GET /staff/goods/warehouses/{id}/stock",
+        url=lambda obj: f"/api/v1/staff/goods/warehouses/{obj.pk}/stock",
+        target="goods_warehouse",
+        allowed=GOODS_SEE_API,
+    ),
+    Row(
+        name="api GET /staff/goods/intakes",
+        url=lambda obj: "/api/v1/staff/goods/intakes?limit=200",
+        target="goods_intake",
+        kind="list",
+        allowed=GOODS_SEE_API,
+    ),
+    Row(
+        name="api GET /staff/goods/intakes/{id}",
+        url=lambda obj: f"/api/v1/staff/goods/intakes/{obj.pk}",
+        target="goods_intake",
+        allowed=GOODS_SEE_API,
+    ),
+]
+
+
+# --- issue 6, disbursements (helper A) --------------------------------------------------
+
+
+def _disbursement_target(tree: Tree, personas: Personas, target: str) -> Any:
+    # An approved disbursement out of a project fund of the street (思明) or the
+    # school (湖里), requested and approved by staff there who are not actors
+    # (the city's finance officer takes the flow's second step: setup only).
+    from rendao.approvals.models import Outcome
+    from rendao.approvals.services import request_decide
+    from rendao.disbursements.services import disbursement_request
+    from rendao.funds.models import Account
+
+    branch = _branch_target(tree, personas, target)
+    local_finance = make_staff(f"matrix_disb_finance_{target}", branch, Role.FINANCE)
+    local_admin = make_staff(f"matrix_disb_admin_{target}", branch, Role.BRANCH_ADMIN)
+    project = open_project(branch, local_finance, title=f"matrix disbursement {target}")
+    pay(donate(project, amount_fen=100_000))
+    payee = Institution.objects.create(branch=branch, name=f"matrix payee {target}", kind="hospital")
+    d = disbursement_request(
+        actor=local_finance,
+        fund=Account.objects.get(code=f"RF-{project.pk}"),
+        payee=payee,
+        amount_fen=50_000,
+        purpose="matrix",
+        category="charitable",
+        payee_bank_account="matrix 0001",
+    )
+    assert d.approval_request is not None
+    request_decide(actor=local_admin, request=d.approval_request, outcome=Outcome.APPROVE)
+    request_decide(actor=personas.finance, request=d.approval_request, outcome=Outcome.APPROVE)
+    d.refresh_from_db()
+    return d
+
+
+def _no_disbursement_payment(obj: Any) -> None:
+    from rendao.disbursements.models import Payment
+
+    _assert(not Payment.objects.filter(disbursement=obj).exists())
+
+
+# Who may read disbursements (FINANCE_VIEW) and record their payments (FINANCE_MANAGE);
+# the API also takes the finance officer's token (auditors and leaders hold no token.use).
+DISBURSEMENT_SEE_PAGES = {t: {"finance", "auditor", "leader"} for t in TARGETS}
+DISBURSEMENT_SEE_API = {t: DISBURSEMENT_SEE_PAGES[t] | {"finance+token"} for t in TARGETS}
+DISBURSEMENT_MANAGE_PAGES = {t: {"finance"} for t in TARGETS}
+
+TARGET_BUILDERS["disbursement"] = _disbursement_target
+ROWS += [
+    Row(
+        name="page disbursements:list",
+        url=lambda obj: _reverse("disbursements:list"),
+        target="disbursement",
+        kind="list",
+        allowed=DISBURSEMENT_SEE_PAGES,
+    ),
+    Row(
+        name="page disbursements:detail",
+        url=lambda obj: _reverse("disbursements:detail", number=obj.number),
+        target="disbursement",
+        allowed=DISBURSEMENT_SEE_PAGES,
+    ),
+    Row(
+        name="page disbursements:create",
+        url=lambda obj: _reverse("disbursements:create"),
+        target="disbursement",
+        allowed=DISBURSEMENT_MANAGE_PAGES,
+    ),
+    Row(
+        name="page disbursements:pay",
+        url=lambda obj: _reverse("disbursements:pay", number=obj.number),
+        target="disbursement",
+        method="post",
+        data={"bank_reference": "MATRIX-1", "paid_on": "2026-01-02", "amount_fen": "1.00"},
+        allowed=DISBURSEMENT_MANAGE_PAGES,
+        check_unchanged=_no_disbursement_payment,
+    ),
+    Row(
+        name="page disbursements:cancel",
+        url=lambda obj: _reverse("disbursements:cancel", number=obj.number),
+        target="disbursement",
+        method="post",
+        data={"reason": "matrix"},
+        allowed=DISBURSEMENT_MANAGE_PAGES,
+        check_unchanged=lambda obj: _assert(type(obj).objects.get(pk=obj.pk).status == "approved"),
+    ),
+    Row(
+        name="api GET /staff/disbursements",
+        url=lambda obj: "/api/v1/staff/disbursements?limit=200",
+        target="disbursement",
+        kind="list",
+        allowed=DISBURSEMENT_SEE_API,
+    ),
+    Row(
+        name="api GET /staff/disbursements/{number}",
+        url=lambda obj: f"/api/v1/staff/disbursements/{obj.number}",
+        target="disbursement",
+        allowed=DISBURSEMENT_SEE_API,
+    ),
+]
+
+# --- end of helper A's block ---------------------------------------------------------
+
+
+# --- issue 6, distribution orders and write-offs (helper D) -----------------------------
+
+
+def _goods_order_target(tree: Tree, personas: Personas, target: str) -> Any:
+    # An approved order from a warehouse at the street (思明) or the school (湖里) to
+    # an institution there, requested by a warehouse keeper and approved by a
+    # branch administrator there, neither of them an actor.
+    from rendao.goods import distribution
+    from rendao.goods.tests import goods_factory
+
+    branch = _branch_target(tree, personas, target)
+    keeper = make_staff(f"matrix_order_keeper_{target}", branch, "warehouse_keeper")
+    local_admin = make_staff(f"matrix_order_admin_{target}", branch, Role.BRANCH_ADMIN)
+    warehouse = goods_factory.warehouse(branch)
+    goods_factory.lot(warehouse, receiver=keeper, quantity=10)
+    recipient = goods_factory.institution(branch, f"matrix recipient {target}")
+    order = distribution.order_request(
+        actor=keeper,
+        warehouse=warehouse,
+        recipient=recipient,
+        purpose="matrix",
+        lines=[("书包", "", "个", 5)],
+    )
+    assert order.approval_request is not None
+    goods_factory.decide_all(order.approval_request, local_admin)
+    order.refresh_from_db()
+    return order
+
+
+def _goods_writeoff_target(tree: Tree, personas: Personas, target: str) -> Any:
+    from rendao.goods import writeoffs
+    from rendao.goods.tests import goods_factory
+
+    branch = _branch_target(tree, personas, target)
+    keeper = make_staff(f"matrix_writeoff_keeper_{target}", branch, "warehouse_keeper")
+    warehouse = goods_factory.warehouse(branch)
+    lot = goods_factory.lot(warehouse, receiver=keeper, quantity=10)
+    return writeoffs.writeoff_request(
+        actor=keeper, warehouse=warehouse, lot=lot, quantity=2, reason="damaged", explanation="matrix"
+    )
+
+
+def _order_not_issued(obj: Any) -> None:
+    _assert(type(obj).objects.get(pk=obj.pk).status == "approved")
+
+
+TARGET_BUILDERS["goods_order"] = _goods_order_target
+TARGET_BUILDERS["goods_writeoff"] = _goods_writeoff_target
+# The order and write-off forms: GOODS_MANAGE anywhere (the branch administrators),
+# whichever target is built; the service checks the chosen warehouse's branch.
+GOODS_MANAGE_ANYWHERE_PAGES = {t: {"siming_staff", "huli_staff", "city_staff"} for t in TARGETS}
+
+ROWS += [
+    Row(
+        name="page goods_distribution:order_list",
+        url=lambda obj: _reverse("goods_distribution:order_list"),
+        target="goods_order",
+        kind="list",
+        allowed=GOODS_SEE_PAGES,
+    ),
+    Row(
+        name="page goods_distribution:order_detail",
+        url=lambda obj: _reverse("goods_distribution:order_detail", pk=obj.pk),
+        target="goods_order",
+        allowed=GOODS_SEE_PAGES,
+    ),
+    Row(
+        name="page goods_distribution:order_create (form)",
+        url=lambda obj: _reverse("goods_distribution:order_create"),
+        target="goods_order",
+        allowed=GOODS_MANAGE_ANYWHERE_PAGES,
+    ),
+    Row(
+        name="page goods_distribution:order_issue (preview)",
+        url=lambda obj: _reverse("goods_distribution:order_issue", pk=obj.pk),
+        target="goods_order",
+        allowed=GOODS_MANAGE_PAGES,
+    ),
+    Row(
+        name="page goods_distribution:order_issue",
+        url=lambda obj: _reverse("goods_distribution:order_issue", pk=obj.pk),
+        target="goods_order",
+        method="post",
+        allowed=GOODS_MANAGE_PAGES,
+        check_unchanged=_order_not_issued,
+    ),
+    Row(
+        name="page goods_distribution:writeoff_list",
+        url=lambda obj: _reverse("goods_distribution:writeoff_list"),
+        target="goods_writeoff",
+        kind="list",
+        allowed=GOODS_SEE_PAGES,
+    ),
+    Row(
+        name="page goods_distribution:writeoff_detail",
+        url=lambda obj: _reverse("goods_distribution:writeoff_detail", pk=obj.pk),
+        target="goods_writeoff",
+        allowed=GOODS_SEE_PAGES,
+    ),
+    Row(
+        name="page goods_distribution:writeoff_create (form)",
+        url=lambda obj: _reverse("goods_distribution:writeoff_create"),
+        target="goods_writeoff",
+        allowed=GOODS_MANAGE_ANYWHERE_PAGES,
+    ),
+    Row(
+        name="api GET /staff/goods/orders",
+        url=lambda obj: "/api/v1/staff/goods/orders?limit=200",
+        target="goods_order",
+        kind="list",
+        allowed=GOODS_SEE_API,
+    ),
+    Row(
+        name="api GET /staff/goods/orders/{id}",
+        url=lambda obj: f"/api/v1/staff/goods/orders/{obj.pk}",
+        target="goods_order",
+        allowed=GOODS_SEE_API,
+    ),
+    Row(
+        name="api GET /staff/goods/write-offs",
+        url=lambda obj: "/api/v1/staff/goods/write-offs?limit=200",
+        target="goods_writeoff",
+        kind="list",
+        allowed=GOODS_SEE_API,
+    ),
+    Row(
+        name="api GET /staff/goods/write-offs/{id}",
+        url=lambda obj: f"/api/v1/staff/goods/write-offs/{obj.pk}",
+        target="goods_writeoff",
+        allowed=GOODS_SEE_API,
+    ),
+]
+
+# --- end of helper D's block ---------------------------------------------------------
 
 
 def _assert(condition: bool) -> None:
@@ -611,6 +1112,16 @@ def _lists(response: Any, obj: Any) -> bool:
         detail = _reverse("approvals:detail", pk=obj.pk)
     if isinstance(obj, ReconciliationRun):
         detail = _reverse("funds:reconciliation_detail", pk=obj.pk)
+    if isinstance(obj, Institution):  # helper E (issue 6)
+        detail = _reverse("recipients:institution_detail", pk=obj.pk)
+    if type(obj).__name__ == "Disbursement":  # issue 6, disbursements (helper A)
+        detail = _reverse("disbursements:detail", number=obj.number)
+    if type(obj).__name__ == "Statement":  # issue 6, bank statements
+        detail = _reverse("bank_statements:statement_detail", pk=obj.pk)
+    if type(obj).__name__ == "DistributionOrder":  # issue 6, distribution orders (helper D)
+        detail = _reverse("goods_distribution:order_detail", pk=obj.pk)
+    if type(obj).__name__ == "WriteOff":  # issue 6, write-offs (helper D)
+        detail = _reverse("goods_distribution:writeoff_detail", pk=obj.pk)
     return detail is not None and f'href="{detail}"' in response.content.decode()
 
 

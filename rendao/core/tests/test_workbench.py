@@ -228,7 +228,9 @@ def test_the_workbench_query_count_does_not_grow_with_the_tree(
         user=personas.siming_staff, branch=tree.huli, role=Role.objects.get(code=Role.REVIEWER)
     )
     client = staff_client(personas.siming_staff)
-    with django_assert_max_num_queries(11):  # type: ignore[operator]
+    # 11 for the workbench itself, and a constant 4 for issue 6's items on it
+    # (statement differences, the charity-law watch's figures and related-party count).
+    with django_assert_max_num_queries(15):  # type: ignore[operator]
         response = client.get(WORKBENCH)
     assert response.status_code == 200
     assert (

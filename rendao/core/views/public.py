@@ -91,6 +91,8 @@ def service_unavailable(request: HttpRequest, key: str) -> HttpResponse:
 @require_GET
 @public_login_required
 def my(request: HttpRequest) -> HttpResponse:
+    from rendao.recipients.models import InstitutionMember
+
     user = request.user
     return render(
         request,
@@ -98,6 +100,8 @@ def my(request: HttpRequest) -> HttpResponse:
         {
             "masked_mobile": mask_mobile(getattr(user, "mobile", None)),
             "is_staff_member": is_staff_member(user),
+            # Representatives of a recipient institution sign off and publish needs at /inst/.
+            "represents_institution": InstitutionMember.objects.filter(user_id=user.pk or 0).exists(),
             "tiles": [{"service": s, "url": service_url(s)} for s in SERVICES],
             "tab": "my",
         },

@@ -12,8 +12,8 @@ from rendao.funds.accounting import accounts_recompute
 from rendao.funds.demo import BOOKBAG_PARTNERS, PROJECTS
 from rendao.funds.models import Donation, FundraisingProject, Receipt, Refund, RefundStatus
 from rendao.funds.payments.sandbox.adapter import gateway_reset
-from rendao.ledger.audit_registry import ledger_audit
-from rendao.ledger.models import Entry
+from rendao.ledger.audit_registry import ledger_audit, rederiver_for
+from rendao.ledger.models import Entry, EntryKind
 
 pytestmark = pytest.mark.django_db
 
@@ -55,11 +55,16 @@ def test_journal_accounts_log_and_counters_agree_with_the_donations(demo: None) 
     assert result.balanced
     assert result.total_debit_fen > 0
     assert result.differences == []
-    # Every donation and refund leaf re-derives from its row.
+    # Every leaf re-derives from its row: donations and refunds, and the fund-use
+    # demo's disbursements and goods (issue 6), each kind by its app's re-deriver.
     report = ledger_audit()
     assert report.ok, report.mismatches
+    assert report.checked == sum(
+        Entry.objects.filter(kind=kind).count()
+        for kind in EntryKind.values
+        if rederiver_for(kind) is not None
+    )
     logged = Entry.objects.filter(kind__in=["donation_received", "refund"]).count()
-    assert report.checked == logged
     paid = Donation.objects.filter(ledger_index__isnull=False).count()
     assert logged == paid + Refund.objects.filter(status=RefundStatus.SUCCEEDED).count()
     # Each project's progress counters are the sums of its counted donations.

@@ -251,6 +251,28 @@ def test_a_restricted_fund_already_spent_refuses_the_refund_cleanly(
     assert refund(donation, 2_000).status == S.SUCCEEDED
 
 
+def test_money_reserved_for_a_disbursement_cannot_be_refunded(
+    project: FundraisingProject, personas: Personas, channel_calls: list[str]
+) -> None:
+    donation = paid(project, 10_000)
+    # 8,000 fen promised to an approved disbursement (issue 6): still in the fund, not refundable.
+    Account.objects.filter(code=f"RF-{project.pk}").update(reserved_fen=8_000)
+    before = state()
+    with pytest.raises(ValidationError, match="fund no longer holds enough"):
+        refund(donation, 3_000)
+    assert state() == before
+    assert channel_calls == []
+    # Nor can the journal take it below the reservation by another way.
+    with pytest.raises(ValidationError, match="reserved"), transaction.atomic():
+        journal_post(
+            lines=[(account(f"RF-{project.pk}"), 3_000, 0), (account(f"GF-{project.branch_id}"), 0, 3_000)],
+            reference="allocation:test",
+            reason="allocated elsewhere",
+            actor=personas.finance,
+        )
+    assert refund(donation, 2_000).status == S.SUCCEEDED
+
+
 def test_only_finance_managers_of_the_donations_branch_may_refund(
     project: FundraisingProject, personas: Personas
 ) -> None:

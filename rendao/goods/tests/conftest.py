@@ -1,0 +1,16 @@
+"""The goods tests read refusals in their English wording."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.utils import translation
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    # Services translate their messages into the active language, which outside
+    # a request is the site's (zh-Hans).
+    with translation.override("en"):
+        yield
