@@ -38,7 +38,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -137,15 +137,32 @@ def _today(now: datetime | None = None) -> date:
 # --- stock lookups -------------------------------------------------------------------------------
 
 
+def _usable_for(project_id: int | None) -> Q:
+    """Lots an order for `project_id` may draw on: the donors' designation is kept.
+
+    Goods given to a project are used for that project only (Red Cross Law Art 21);
+    goods given without one are general and may serve any order.
+    """
+    general = Q(lot__intake__project__isnull=True)
+    return general if project_id is None else general | Q(lot__intake__project_id=project_id)
+
+
 def fefo_stock(
-    *, warehouse: Warehouse, item_name: str, specification: str, unit: str, today: date
+    *,
+    warehouse: Warehouse,
+    item_name: str,
+    specification: str,
+    unit: str,
+    today: date,
+    project_id: int | None = None,
 ) -> QuerySet[Stock]:
-    """Stock rows of matching, unexpired lots in the order they are issued: FEFO.
+    """Stock rows of matching, unexpired lots usable for the project, in the order they are issued: FEFO.
 
     Earliest expiry first, lots without expiry last, then the oldest lot.
     """
     return (
         Stock.objects.filter(
+            _usable_for(project_id),
             warehouse=warehouse,
             quantity__gt=0,
             lot__item_name=item_name,
@@ -158,10 +175,23 @@ def fefo_stock(
     )
 
 
-def available(*, warehouse: Warehouse, item_name: str, specification: str, unit: str, today: date) -> int:
-    """Units of an item that can be issued from a warehouse today (expired lots excluded)."""
+def available(
+    *,
+    warehouse: Warehouse,
+    item_name: str,
+    specification: str,
+    unit: str,
+    today: date,
+    project_id: int | None = None,
+) -> int:
+    """Units of an item that can be issued from a warehouse today for the project (expired lots excluded)."""
     total = fefo_stock(
-        warehouse=warehouse, item_name=item_name, specification=specification, unit=unit, today=today
+        warehouse=warehouse,
+        item_name=item_name,
+        specification=specification,
+        unit=unit,
+        today=today,
+        project_id=project_id,
     ).aggregate(total=Sum("quantity"))["total"]
     return int(total or 0)
 
@@ -198,6 +228,7 @@ def fefo_plan(*, order: DistributionOrder, today: date | None = None) -> list[Pl
             specification=line.specification,
             unit=line.unit,
             today=today,
+            project_id=order.project_id,
         )
         for row in rows:
             if wanted == 0:
@@ -256,7 +287,7 @@ def recipient_allowed(*, actor: User, warehouse: Warehouse, recipient: Instituti
     return bool(warehouse.branch.path.startswith(recipient.branch.path))
 
 
-def _estimate(warehouse: Warehouse, lines: list[LineRequest], today: date) -> int:
+def _estimate(warehouse: Warehouse, lines: list[LineRequest], today: date, project_id: int | None) -> int:
     value = 0
     for line in lines:
         wanted = line.quantity
@@ -266,6 +297,7 @@ def _estimate(warehouse: Warehouse, lines: list[LineRequest], today: date) -> in
             specification=line.specification,
             unit=line.unit,
             today=today,
+            project_id=project_id,
         )
         for row in rows:
             if wanted == 0:
@@ -312,7 +344,7 @@ def order_request(
     cleaned = _clean_lines(lines)
     now = now or timezone.now()
     with transaction.atomic():
-        value = _estimate(warehouse, cleaned, _today(now))
+        value = _estimate(warehouse, cleaned, _today(now), project.pk if project is not None else None)
         order = DistributionOrder.objects.create(
             # Replaced by the real number once the id is known, in this transaction.
             number=f"tmp-{secrets.token_hex(8)}",
@@ -420,7 +452,10 @@ def _explicit_plan(
                 _("Each pick names a line, a lot and a quantity."), code="bad_pick"
             ) from exc
         lot_ids.add(lot_id)
-    lots = {lot.pk: lot for lot in Lot.objects.filter(pk__in=[i for i in lot_ids if type(i) is int])}
+    lots = {
+        lot.pk: lot
+        for lot in Lot.objects.select_related("intake").filter(pk__in=[i for i in lot_ids if type(i) is int])
+    }
     plan: list[PlannedPick] = []
     totals: dict[int, int] = defaultdict(int)
     for line_id, lot_id, quantity in picks:
@@ -439,6 +474,12 @@ def _explicit_plan(
                     "item": _describe(line.item_name, line.specification, line.unit),
                 },
                 code="wrong_item",
+            )
+        if lot.intake.project_id is not None and lot.intake.project_id != order.project_id:
+            raise ValidationError(
+                _("Lot %(lot)s was given for another project and cannot be used for this order.")
+                % {"lot": lot.number},
+                code="other_project",
             )
         if lot.expires_on is not None and lot.expires_on < today:
             raise ValidationError(

@@ -301,3 +301,43 @@ def test_only_approved_orders_are_issued_by_staff_in_scope(personas: Personas) -
         distribution.order_issue(actor=s.keeper, order=order)
     assert Pick.objects.count() == 1
     assert f.lot_identity_holds()
+
+
+def test_goods_given_for_a_project_serve_only_that_project_and_general_goods_serve_any(
+    personas: Personas,
+) -> None:
+    s = f.scene(personas)
+    bags = open_project(personas.tree.siming, s.keeper, title="爱心书包")
+    typhoon = open_project(personas.tree.siming, s.keeper, title="台风救助")
+    given_for_bags = f.lot(s.wh, receiver=s.keeper, quantity=30)
+    given_for_bags.intake.project = bags
+    given_for_bags.intake.save(update_fields=["project"])
+    general = f.lot(s.wh, receiver=s.keeper, quantity=10)
+    # An order for another project (or for none) sees only the 10 general bags.
+    for project in (typhoon, None):
+        with pytest.raises(ValidationError) as exc:
+            distribution.order_request(
+                actor=s.keeper,
+                warehouse=s.wh,
+                recipient=s.school,
+                purpose="x",
+                lines=[("书包", "", "个", 11)],
+                project=project,
+            )
+        assert "Only 10 个 of 书包" in str(exc.value)
+    assert not DistributionOrder.objects.exists()
+    # The project's own order may use both, its designated lot and the general one.
+    order = f.approved_order(s, lines=[("书包", "", "个", 40)], project=bags)
+    distribution.order_issue(actor=s.keeper, order=order)
+    assert {p.lot_id for p in Pick.objects.filter(line__order=order)} == {given_for_bags.pk, general.pk}
+    # An explicit pick of a designated lot for another project's order is refused.
+    f.lot(s.wh, receiver=s.keeper, quantity=5)
+    other = f.lot(s.wh, receiver=s.keeper, quantity=5)
+    other.intake.project = bags
+    other.intake.save(update_fields=["project"])
+    order = f.approved_order(s, lines=[("书包", "", "个", 5)], project=typhoon)
+    line = order.lines.get()
+    with pytest.raises(ValidationError) as exc:
+        distribution.order_issue(actor=s.keeper, order=order, picks=[(line.pk, other.pk, 5)])
+    assert exc.value.code == "other_project"
+    assert f.lot_identity_holds()
