@@ -132,7 +132,8 @@ def record_pdf(du: DonationUses) -> bytes:
         ("订单号\nOrder number", d["out_trade_no"]),
         ("金额\nAmount", fen_yuan(d["amount_fen"])),
         ("已退款\nRefunded", fen_yuan(d["refunded_fen"])),
-        ("付款时间\nPaid at", d["paid_at"] or "—"),
+        # The JSON keeps the exact instant; the printed record shows China time to the minute.
+        ("付款时间\nPaid at", d["paid_at"][:16].replace("T", " ") if d["paid_at"] else "—"),
         ("公示名\nShown publicly as", d["public_name"]),
         ("票据号码\nReceipt number", d["receipt_number"] or "—"),
         ("捐赠项目\nProject", f"{proj['title']}（{proj['branch']}）"),
