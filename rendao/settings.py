@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "rendao.disbursements",
     "rendao.goods",
     "rendao.feedback",
+    "rendao.disclosure",
 ]
 
 MIDDLEWARE = [
