@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("rendao.disbursements.urls_statements")),
     path("", include("rendao.recipients.urls")),
     path("", include("rendao.feedback.urls")),
+    path("", include("rendao.disclosure.urls")),
     path("", include("rendao.core.urls")),
     path("", include("rendao.uploads.urls")),
     path("", include("rendao.privacy.urls")),

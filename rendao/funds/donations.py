@@ -50,6 +50,7 @@ from django.utils.translation import gettext as _
 
 from rendao.core.masking import mask_name
 from rendao.funds.accounting import account_open, journal_post
+from rendao.funds.daily import daily_received
 from rendao.funds.models import (
     Account,
     CoInitiator,
@@ -582,6 +583,8 @@ def _record_locked(payment: VerifiedPayment, source: str) -> PaymentOutcome:
         FundraisingProject.objects.filter(pk=project.pk).update(
             raised_fen=F("raised_fen") + amount, donation_count=F("donation_count") + 1
         )
+        # After the update above: it holds the project's row lock (see daily.py).
+        daily_received(donation)
     if late:
         logger.warning(
             "payment for closed order %s recorded and flagged for refund (%s)", donation.out_trade_no, source

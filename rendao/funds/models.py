@@ -732,3 +732,50 @@ class ReconciliationDifference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.out_trade_no}"
+
+
+# --- Daily totals: what the public disclosure pages read --------------------------------
+
+
+class DailyTotal(models.Model):
+    """One project's online donations for one day, channel and co-initiator.
+
+    Written in the same transaction as the payment or refund it counts (both
+    hold the project's row lock there, so two writers never race for a row);
+    public totals are sums over these rows — a few hundred per project — and
+    never a scan of the donations. `refunded_fen` is booked on the day the refund
+    succeeded, so a past day's income never changes and a refund shows where
+    it happened. Donations recorded after their order closed (held for refund)
+    are never counted, as they never counted towards the project.
+
+    `partner` is the co-initiator's id, 0 for none: a plain integer so the
+    row's identity is a plain unique constraint on both databases.
+    """
+
+    project = models.ForeignKey(
+        FundraisingProject, on_delete=models.PROTECT, related_name="daily_totals", verbose_name=_("project")
+    )
+    day = models.DateField(_("day"))
+    channel = models.CharField(_("payment channel"), max_length=32)
+    partner = models.PositiveBigIntegerField(_("co-initiator id (0 = none)"), default=0)
+    received_count = models.PositiveIntegerField(_("donations received"), default=0)
+    received_fen = models.BigIntegerField(_("received (fen)"), default=0)
+    refunded_fen = models.BigIntegerField(_("refunded (fen)"), default=0)
+    # Donations fully refunded on this day (they leave the project's donation count).
+    refunded_count = models.PositiveIntegerField(_("donations fully refunded"), default=0)
+
+    class Meta:
+        verbose_name = _("daily total")
+        verbose_name_plural = _("daily totals")
+        ordering = ("project", "day", "channel", "partner")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "day", "channel", "partner"], name="funds_dailytotal_identity"
+            ),
+            models.CheckConstraint(
+                condition=Q(received_fen__gte=0) & Q(refunded_fen__gte=0), name="funds_dailytotal_nonnegative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.day} {self.channel}"

@@ -43,6 +43,7 @@ from rendao.core.audit import RequestMeta, audit_record
 from rendao.core.permissions import Perm
 from rendao.core.scope import require_perm
 from rendao.funds.accounting import journal_post
+from rendao.funds.daily import daily_refunded
 from rendao.funds.donations import (
     TRANSITIONS,
     clearing_code,
@@ -431,6 +432,7 @@ def _complete_locked(
         },
     )
     before = {"status": donation.status, "refunded_fen": donation.refunded_fen}
+    completed_at = timezone.now()
     refunded = donation.refunded_fen + amount
     new_status = D.REFUNDED if refunded == donation.amount_fen else D.PARTLY_REFUNDED
     if TRANSITIONS.get((D(donation.status), new_status)) != "refund":
@@ -444,6 +446,7 @@ def _complete_locked(
             raised_fen=F("raised_fen") - amount,
             donation_count=F("donation_count") - (1 if new_status == D.REFUNDED else 0),
         )
+        daily_refunded(donation, amount, at=completed_at, fully=new_status == D.REFUNDED)
     if new_status == D.REFUNDED:
         receipt = Receipt.objects.filter(donation=donation).exclude(status=Receipt.Status.VOIDED).first()
         if receipt is not None:
@@ -451,7 +454,7 @@ def _complete_locked(
 
             receipt_void(receipt, reason=f"refunded ({refund.out_refund_no})", actor=actor)
     refund.status = RS.SUCCEEDED
-    refund.completed_at = timezone.now()
+    refund.completed_at = completed_at
     refund.channel_refund_id = result.channel_refund_id[:64]
     refund.journal_entry = entry
     refund.ledger_index = leaf.index

@@ -34,6 +34,7 @@ from hypothesis.stateful import (
 from rendao.conftest import Tree
 from rendao.core.models import Branch, User
 from rendao.funds.accounting import account_open, accounts_recompute, journal_post, journal_reverse
+from rendao.funds.daily import daily_consistent
 from rendao.funds.donations import clearing_code, fund_code, notification_receive, refunds_payable_code
 from rendao.funds.models import (
     Account,
@@ -220,6 +221,11 @@ class Giving(RuleBasedStateMachine):
                 status__in=[DonationStatus.PAID, DonationStatus.PARTLY_REFUNDED, DonationStatus.REFUNDED],
             ).aggregate(paid=Sum("amount_fen"), refunded=Sum("refunded_fen"))
             assert project.raised_fen == (counted["paid"] or 0) - (counted["refunded"] or 0)
+
+    @invariant()
+    def daily_totals_equal_their_recomputation_and_the_project_counters(self) -> None:
+        for project in self.projects:
+            assert daily_consistent(project)
 
 
 @pytest.mark.django_db
