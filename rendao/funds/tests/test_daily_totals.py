@@ -128,3 +128,22 @@ def test_one_row_per_project_day_channel_and_co_initiator(tree: Tree, creator: U
         DailyTotal.objects.create(project=project, day=row.day, channel=row.channel, partner=0)
     with pytest.raises(IntegrityError), transaction.atomic():
         DailyTotal.objects.create(project=project, day=row.day, channel="other", received_fen=-1)
+
+
+def test_the_command_reports_differences_and_rebuilds_them(tree: Tree, creator: User) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    project = open_project(tree.city, creator)
+    pay(donate(project, amount_fen=100))
+    out = StringIO()
+    call_command("daily_totals", stdout=out)
+    assert "agree" in out.getvalue()
+    DailyTotal.objects.filter(project=project).update(received_count=7)
+    with pytest.raises(CommandError):
+        call_command("daily_totals", stdout=StringIO())
+    out = StringIO()
+    call_command("daily_totals", "--rebuild", stdout=out)
+    assert f"project {project.pk}" in out.getvalue()
+    assert DailyTotal.objects.get(project=project).received_count == 1
