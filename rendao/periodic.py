@@ -91,3 +91,21 @@ def reconciliation_daily() -> None:
     from rendao.funds.reconciliation import reconcile_yesterday
 
     reconcile_yesterday()
+
+
+@db_periodic_task(crontab(minute="41"))
+def follow_attempts_purge_hourly() -> None:
+    """Drop "follow my donation" look-up attempts older than a day (they count for an hour)."""
+    from rendao.disclosure.follow import follow_attempts_purge
+
+    follow_attempts_purge()
+
+
+# 09:10 China time (01:10 UTC): the calendar works in China's days, so the job runs
+# after midnight there; the once-per-item notice rows make a second run send nothing.
+@db_periodic_task(crontab(minute="10", hour="1"))
+def disclosure_overdue_notify_daily() -> None:
+    """Tell finance staff of overdue statutory disclosures (the branch responsible and its parent)."""
+    from rendao.disclosure.due import overdue_notify
+
+    overdue_notify()

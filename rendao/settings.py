@@ -215,6 +215,10 @@ SMS_CODE_MAX_ATTEMPTS = 5
 # Staff password sign-in: failures allowed per account and per IP in 15 minutes.
 LOGIN_FAILURES_PER_ACCOUNT = env_int("RENDAO_LOGIN_FAILURES_PER_ACCOUNT", 5)
 LOGIN_FAILURES_PER_IP = env_int("RENDAO_LOGIN_FAILURES_PER_IP", 30)
+# "Follow my donation" by receipt number and code: failures allowed per hour per
+# client IP and per receipt number before look-ups (even right ones) are refused.
+FOLLOW_FAILURES_PER_IP = env_int("RENDAO_FOLLOW_FAILURES_PER_IP", 10)
+FOLLOW_FAILURES_PER_RECEIPT = env_int("RENDAO_FOLLOW_FAILURES_PER_RECEIPT", 5)
 OTP_TOTP_ISSUER = "rendao"
 
 # --- HTTPS and security headers ---------------------------------------------
@@ -451,6 +455,18 @@ APPROVAL_TWO_PERSON_FEN = env_int("RENDAO_APPROVAL_TWO_PERSON_FEN", 5_000_000)
 CHARITY_SPENDING_MIN_PERCENT = env_int("RENDAO_CHARITY_SPENDING_MIN_PERCENT", 70)
 CHARITY_MANAGEMENT_MAX_PERCENT = env_int("RENDAO_CHARITY_MANAGEMENT_MAX_PERCENT", 10)
 
+# --- Disclosure calendar (issue 7) -------------------------------------------
+# MCA Order 81 gives no amount for a "major transaction" (verify): a paid
+# disbursement at or over this many fen owes a disclosure within 30 days
+# (default 100,000,000 fen = 1,000,000 yuan).
+DISCLOSURE_MAJOR_TRANSACTION_FEN = env_int("RENDAO_DISCLOSURE_MAJOR_TRANSACTION_FEN", 100_000_000)
+# Days before its due day that an item counts as "due soon".
+DISCLOSURE_DUE_SOON_DAYS = env_int("RENDAO_DISCLOSURE_DUE_SOON_DAYS", 7)
+# Whether the daily job also tells finance staff of items due soon (always of overdue ones).
+DISCLOSURE_NOTIFY_DUE_SOON = env_bool("RENDAO_DISCLOSURE_NOTIFY_DUE_SOON", False)
+# Branch kinds that owe the annual report and audit (the legal entities).
+DISCLOSURE_ANNUAL_BRANCH_KINDS = env_list("RENDAO_DISCLOSURE_ANNUAL_BRANCH_KINDS", ["city", "district"])
+
 # --- Disbursements -----------------------------------------------------------
 # Days the payee's sign-off link for a paid disbursement stays valid.
 DISBURSEMENT_SIGNOFF_DAYS = env_int("RENDAO_DISBURSEMENT_SIGNOFF_DAYS", 30)
@@ -458,6 +474,15 @@ DISBURSEMENT_SIGNOFF_DAYS = env_int("RENDAO_DISBURSEMENT_SIGNOFF_DAYS", 30)
 # --- Goods ------------------------------------------------------------------
 # Days a distribution order's sign-off link stays valid for the recipient.
 GOODS_SIGNOFF_MAX_AGE_DAYS = env_int("RENDAO_GOODS_SIGNOFF_MAX_AGE_DAYS", 60)
+
+# --- Open data (issue 7) ------------------------------------------------------
+# The licence every open dataset is published under, its URL, and the attribution
+# users must give; shown on /open/data/, in every JSON page and in docs/open-data.md.
+OPEN_DATA_LICENCE = env_str("RENDAO_OPEN_DATA_LICENCE", "CC BY 4.0")
+OPEN_DATA_LICENCE_URL = env_str(
+    "RENDAO_OPEN_DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/"
+)
+OPEN_DATA_ATTRIBUTION = env_str("RENDAO_OPEN_DATA_ATTRIBUTION", "厦门市红十字会 / rendao")
 
 # --- API --------------------------------------------------------------------
 # API rate limits as count/period (period s, m, h or d): anonymous clients per IP,

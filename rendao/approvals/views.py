@@ -90,6 +90,22 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "approvals/inbox.html", context)
 
 
+def _object_url(item: ApprovalRequest) -> str:
+    """The owning app's own page of the object being approved ("" if it has none).
+
+    Deciders should read the whole item, not only its title; that page does its
+    own access check.
+    """
+    try:
+        process_type = registry.get(item.process_type)
+    except KeyError:
+        return ""
+    if process_type.url_of is None:
+        return ""
+    obj = process_type.model._default_manager.filter(pk=item.object_id).first()
+    return process_type.url_of(obj) if obj is not None else ""
+
+
 def _detail_context(
     request: HttpRequest, item: ApprovalRequest, *, form: DecisionForm | None = None
 ) -> dict[str, Any]:
@@ -111,6 +127,7 @@ def _detail_context(
     matter = matters.matter_of(item)
     is_requester = item.requester_id == user.pk
     return {
+        "object_url": _object_url(item),
         "nav": "approvals",
         "item": item,
         "type_label": registry.label_of(item.process_type),

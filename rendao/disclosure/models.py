@@ -13,6 +13,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rendao.disclosure.calendar import DisclosureKind
@@ -32,6 +33,7 @@ class Kind(models.TextChoices):
 
 class DisclosureStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    IN_APPROVAL = "in_approval", _("In approval")
     PUBLISHED = "published", _("Published")
 
 
@@ -102,7 +104,7 @@ class Disclosure(models.Model):
                 name="disclosure_correction_has_note",
             ),
             models.CheckConstraint(
-                condition=Q(status=DisclosureStatus.DRAFT)
+                condition=~Q(status=DisclosureStatus.PUBLISHED)
                 | Q(published_at__isnull=False, published_by__isnull=False, ledger_index__isnull=False),
                 name="disclosure_published_complete",
             ),
@@ -111,3 +113,78 @@ class Disclosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} v{self.version}"
+
+
+class FollowAttempt(models.Model):
+    """One "follow my donation" look-up by receipt number, kept to throttle guessing.
+
+    Only keyed digests are stored (rendao.disclosure.follow): the rows count
+    failures per caller and per receipt number across processes, and say nothing
+    about who looked up which receipt. Purged after a day (follow_attempts_purge).
+    """
+
+    ip_digest = models.CharField(_("caller digest"), max_length=64)
+    number_digest = models.CharField(_("receipt number digest"), max_length=64)
+    succeeded = models.BooleanField(_("succeeded"), default=False)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("follow attempt")
+        verbose_name_plural = _("follow attempts")
+        indexes = [
+            models.Index(fields=["ip_digest", "at"], name="disclosure_follow_ip_at"),
+            models.Index(fields=["number_digest", "at"], name="disclosure_follow_number_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {'ok' if self.succeeded else 'failed'}"
+
+
+# --- The calendar's overdue notices (issue 7) -------------------------------------------
+
+
+class DueNoticeStage(models.TextChoices):
+    DUE_SOON = "due_soon", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")
+
+
+class DueNotice(models.Model):
+    """One notice about one due disclosure, sent to one branch's finance staff.
+
+    The row is written before the messages, in the same transaction; its unique
+    identity makes a second run of the daily job, or two runs at once, skip what
+    was already sent.
+    """
+
+    Stage = DueNoticeStage
+
+    # The calendar's subject key: "project:<id>", "disbursement:<id>" or "branch:<id>".
+    subject = models.CharField(_("subject"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=32, choices=DisclosureKind.choices)
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    due_on = models.DateField(_("due on"))
+    stage = models.CharField(_("stage"), max_length=16, choices=DueNoticeStage.choices)
+    # The branch whose finance staff were told: the responsible branch or its parent.
+    branch = models.ForeignKey(
+        "core.Branch", on_delete=models.PROTECT, related_name="+", verbose_name=_("notified branch")
+    )
+    responsible = models.ForeignKey(
+        "core.Branch", on_delete=models.PROTECT, related_name="+", verbose_name=_("responsible branch")
+    )
+    recipients = models.PositiveIntegerField(_("messages sent"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("disclosure due notice")
+        verbose_name_plural = _("disclosure due notices")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "kind", "period_start", "period_end", "stage", "branch"],
+                name="disclosure_duenotice_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject} {self.period_end} → {self.branch_id}"

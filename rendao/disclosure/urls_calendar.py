@@ -1,5 +1,9 @@
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from rendao.disclosure import views_calendar
+
+urlpatterns = [
+    path("staff/disclosures/calendar/", views_calendar.calendar, name="calendar"),
+]

@@ -414,6 +414,8 @@ class Donation(models.Model):
             models.Index(fields=["project", "status", "-paid_at"], name="funds_donation_recent"),
             models.Index(fields=["status", "expires_at"], name="funds_donation_open"),
             models.Index(fields=["branch", "-created_at"], name="funds_donation_branch"),
+            # Open data pages one project's donations by id (rendao/disclosure/open_data.py).
+            models.Index(fields=["project", "id"], name="funds_donation_project_id"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_donation_amount_positive"),

@@ -12,5 +12,7 @@ def fen_yuan(fen: int | None) -> str:
     """12345678 → "¥123,456.78"; None → "" (integer arithmetic only)."""
     if fen is None:
         return ""
-    yuan, cents = divmod(int(fen), 100)
-    return f"¥{yuan:,}.{cents:02d}"
+    # divmod of a negative number floors (−150 → −2, 50): format the magnitude.
+    sign = "-" if int(fen) < 0 else ""
+    yuan, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}¥{yuan:,}.{cents:02d}"

@@ -1072,6 +1072,196 @@ ROWS += [
 # --- end of helper D's block ---------------------------------------------------------
 
 
+# --- issue 7, staff disclosures (helper E) ------------------------------------------------
+
+
+def _disclosure_target(tree: Tree, personas: Personas, target: str, stage: str = "draft") -> Any:
+    # A disclosure of the street (思明) or the school (湖里), drafted by a finance
+    # officer there who is not an actor; "pending" is submitted for approval (its
+    # deciders are the branch administrators there or above), "published" is out.
+    from rendao.disclosure.services import disclosure_draft, disclosure_publish, disclosure_submit
+
+    branch = _branch_target(tree, personas, target)
+    drafter = make_staff(f"matrix_disclosure_finance_{target}", branch, Role.FINANCE)
+    d = disclosure_draft(
+        actor=drafter,
+        branch=branch,
+        kind="progress_quarterly",
+        period_start=date(2026, 7, 1),
+        period_end=date(2026, 9, 30),
+        title=f"matrix disclosure {target}",
+        body="-",
+        figures={"received": 100},
+    )
+    if stage == "pending":
+        disclosure_submit(actor=drafter, disclosure=d)
+    elif stage == "published":
+        d = disclosure_publish(actor=drafter, disclosure=d)
+    d.refresh_from_db()
+    return d
+
+
+def _disclosure_unchanged(status: str) -> Callable[[Any], None]:
+    def check(obj: Any) -> None:
+        _assert(type(obj).objects.filter(series=obj.series).count() == 1)
+        _assert(type(obj).objects.get(pk=obj.pk).status == status)
+        _assert(type(obj).objects.get(pk=obj.pk).title == obj.title)
+
+    return check
+
+
+DISCLOSURE_FORM = {
+    "kind": "progress_quarterly",
+    "period_start": "2026-07-01",
+    "period_end": "2026-09-30",
+    "title": "matrix changed",
+    "body": "-",
+    "figures": "received = 1.00",
+}
+# Who may read disclosures (FINANCE_VIEW) and draft, edit, submit and correct them
+# (FINANCE_MANAGE); the API also takes the finance officer's token. A disclosure in
+# approval is also shown to those who may decide it (the engine's rule).
+DISCLOSURE_SEE_PAGES = {t: {"finance", "auditor", "leader"} for t in TARGETS}
+DISCLOSURE_SEE_API = {t: DISCLOSURE_SEE_PAGES[t] | {"finance+token"} for t in TARGETS}
+DISCLOSURE_MANAGE_PAGES = {t: {"finance"} for t in TARGETS}
+DISCLOSURE_PENDING_SEE_PAGES = {t: DISCLOSURE_SEE_PAGES[t] | APPROVAL_DECIDE_PAGES[t] for t in TARGETS}
+DISCLOSURE_PENDING_SEE_API = {t: DISCLOSURE_SEE_API[t] | APPROVAL_DECIDE_API[t] for t in TARGETS}
+
+TARGET_BUILDERS["disclosure"] = _disclosure_target
+TARGET_BUILDERS["disclosure_pending"] = lambda tree, personas, target: _disclosure_target(
+    tree, personas, target, "pending"
+)
+TARGET_BUILDERS["disclosure_published"] = lambda tree, personas, target: _disclosure_target(
+    tree, personas, target, "published"
+)
+ROWS += [
+    Row(
+        name="page disclosure:staff_list",
+        url=lambda obj: _reverse("disclosure:staff_list"),
+        target="disclosure",
+        kind="list",
+        allowed=DISCLOSURE_SEE_PAGES,
+    ),
+    Row(
+        name="page disclosure:staff_detail",
+        url=lambda obj: _reverse("disclosure:staff_detail", pk=obj.pk),
+        target="disclosure",
+        allowed=DISCLOSURE_SEE_PAGES,
+    ),
+    Row(
+        name="page disclosure:staff_detail (in approval)",
+        url=lambda obj: _reverse("disclosure:staff_detail", pk=obj.pk),
+        target="disclosure_pending",
+        allowed=DISCLOSURE_PENDING_SEE_PAGES,
+    ),
+    Row(
+        name="page disclosure:staff_create (form)",
+        url=lambda obj: _reverse("disclosure:staff_create"),
+        target="disclosure",
+        allowed=DISCLOSURE_MANAGE_PAGES,
+    ),
+    Row(
+        name="page disclosure:staff_edit (form)",
+        url=lambda obj: _reverse("disclosure:staff_edit", pk=obj.pk),
+        target="disclosure",
+        allowed=DISCLOSURE_MANAGE_PAGES,
+    ),
+    Row(
+        name="page disclosure:staff_edit",
+        url=lambda obj: _reverse("disclosure:staff_edit", pk=obj.pk),
+        target="disclosure",
+        method="post",
+        data=DISCLOSURE_FORM,
+        allowed=DISCLOSURE_MANAGE_PAGES,
+        check_unchanged=_disclosure_unchanged("draft"),
+    ),
+    Row(
+        name="page disclosure:staff_submit",
+        url=lambda obj: _reverse("disclosure:staff_submit", pk=obj.pk),
+        target="disclosure",
+        method="post",
+        allowed=DISCLOSURE_MANAGE_PAGES,
+        check_unchanged=_disclosure_unchanged("draft"),
+    ),
+    Row(
+        name="page disclosure:staff_correct (form)",
+        url=lambda obj: _reverse("disclosure:staff_correct", pk=obj.pk),
+        target="disclosure_published",
+        allowed=DISCLOSURE_MANAGE_PAGES,
+    ),
+    Row(
+        name="page disclosure:staff_correct",
+        url=lambda obj: _reverse("disclosure:staff_correct", pk=obj.pk),
+        target="disclosure_published",
+        method="post",
+        data={"title": "matrix", "body": "-", "figures": "received = 2.00", "correction_note": "matrix"},
+        allowed=DISCLOSURE_MANAGE_PAGES,
+        check_unchanged=_disclosure_unchanged("published"),
+    ),
+    Row(
+        name="api GET /staff/disclosures",
+        url=lambda obj: "/api/v1/staff/disclosures?limit=200",
+        target="disclosure",
+        kind="list",
+        allowed=DISCLOSURE_SEE_API,
+    ),
+    Row(
+        name="api GET /staff/disclosures/{id}",
+        url=lambda obj: f"/api/v1/staff/disclosures/{obj.pk}",
+        target="disclosure",
+        allowed=DISCLOSURE_SEE_API,
+    ),
+    Row(
+        name="api GET /staff/disclosures/{id} (in approval)",
+        url=lambda obj: f"/api/v1/staff/disclosures/{obj.pk}",
+        target="disclosure_pending",
+        allowed=DISCLOSURE_PENDING_SEE_API,
+    ),
+]
+
+# --- end of helper E's disclosure block ------------------------------------------------
+
+
+# --- issue 7, the 慈善中国 export (helper B) ---------------------------------------------
+
+
+def _cszg_url(obj: Any) -> str | None:
+    base = _reverse("disclosure:cszg_export")
+    return None if base is None else f"{base}?project={obj.pk}&start=2026-01-01&end=2026-01-31"
+
+
+# Who may export a project for 慈善中国: finance read or manage rights over its branch
+# (finance, auditor and leader at the city society); pages ignore tokens.
+CSZG_EXPORT_PAGES = {t: {"finance", "auditor", "leader"} for t in TARGETS}
+
+ROWS += [
+    Row(
+        name="page disclosure:cszg_export",
+        url=_cszg_url,
+        target="project",
+        allowed=CSZG_EXPORT_PAGES,
+    ),
+]
+
+# --- end of helper B's block ---------------------------------------------------------
+
+
+# --- issue 7, the disclosure calendar (helper D) ------------------------------------------
+
+# FINANCE_VIEW at the branch shown: finance, auditor and leader (all at the city).
+CALENDAR_SEE_PAGES = {t: {"finance", "auditor", "leader"} for t in TARGETS}
+
+ROWS += [
+    Row(
+        name="page disclosure:calendar",
+        url=lambda obj: f"{_reverse('disclosure:calendar')}?branch={obj.pk}",
+        allowed=CALENDAR_SEE_PAGES,
+    ),
+]
+
+# --- end of helper D's calendar block ---------------------------------------------------
+
+
 def _assert(condition: bool) -> None:
     assert condition, "a refused request changed something"
 
@@ -1122,6 +1312,8 @@ def _lists(response: Any, obj: Any) -> bool:
         detail = _reverse("goods_distribution:order_detail", pk=obj.pk)
     if type(obj).__name__ == "WriteOff":  # issue 6, write-offs (helper D)
         detail = _reverse("goods_distribution:writeoff_detail", pk=obj.pk)
+    if type(obj).__name__ == "Disclosure":  # issue 7, staff disclosures (helper E)
+        detail = _reverse("disclosure:staff_detail", pk=obj.pk)
     return detail is not None and f'href="{detail}"' in response.content.decode()
 
 

@@ -46,10 +46,13 @@ def test_the_home_page_shows_the_six_services_of_the_seed_article() -> None:
         if key == "online-giving":
             # Built (issue 5): its tile links to the projects open for donations.
             assert reverse("funds:give_list") in html
+        elif key == "donation-disclosure":
+            # Built (issue 7): its tile links to the society's disclosure page.
+            assert reverse("disclosure:open_society") in html
         else:
             assert reverse("core:service_unavailable", kwargs={"key": key}) in html
     assert "First-aid training" in html
-    assert html.count("Not yet online") == 5
+    assert html.count("Not yet online") == 4
 
 
 def test_the_home_page_costs_an_anonymous_visitor_no_query(django_assert_num_queries: object) -> None:
@@ -98,7 +101,7 @@ def test_an_unknown_service_is_404() -> None:
 def test_a_service_switched_on_links_its_tile_to_its_page(training_switched_on: None) -> None:
     html = english().get(reverse("core:home")).content.decode()
     assert reverse("core:service_unavailable", kwargs={"key": "first-aid-training"}) not in html
-    assert html.count("Not yet online") == 4
+    assert html.count("Not yet online") == 3
     notice = english().get(reverse("core:service_unavailable", kwargs={"key": "first-aid-training"}))
     assert notice.status_code == 302
     assert notice["Location"] == reverse("core:health")
