@@ -10,16 +10,21 @@ other id is the same 404 as an id that does not exist.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import wraps
 from typing import Any
 from uuid import UUID
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -30,9 +35,46 @@ from rendao.disclosure.selectors import disclosure_history, disclosures_public
 from rendao.funds import selectors as funds_selectors
 from rendao.funds.models import Donation, FundraisingProject
 from rendao.funds.payments import CHANNEL_LABELS
+from rendao.ledger.models import LedgerHead
 
 RECENT_DAYS = 30
 DONORS_PER_PAGE = 50
+# Upper bound on how stale an anonymous visitor's page can be for changes that
+# append nothing to the log (a project opening or closing); see `cached_for_anonymous`.
+OPEN_PAGE_CACHE_SECONDS = 60
+
+View = Callable[..., HttpResponse]
+
+
+def _log_size() -> int:
+    return LedgerHead.objects.filter(pk=1).values_list("size", flat=True).first() or 0
+
+
+def cached_for_anonymous(view: View) -> View:
+    """Serve anonymous visitors a rendered copy until anything public changes.
+
+    Every gift, refund, payment out, goods move and publication appends to the
+    transparency log, so the log's size is in the cache key: a page is never
+    older than the last such event (an auditor checking right after a publication
+    sees it), and a page costs one query while nothing has happened. The pages
+    hold nothing personal (no CSRF token, donors by public name only).
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated or request.GET:
+            return view(request, *args, **kwargs)
+        path = hashlib.sha256(request.path.encode()).hexdigest()[:32]
+        key = f"rendao:page:open:{path}:{get_language()}:{_log_size()}"
+        html = cache.get(key)
+        if html is not None:
+            return HttpResponse(html)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200:
+            cache.set(key, response.content, OPEN_PAGE_CACHE_SECONDS)
+        return response
+
+    return wrapper
 
 
 def society_branch() -> Branch:
@@ -191,18 +233,21 @@ def _branch_context(branch: Branch, *, society: bool) -> dict[str, Any]:
 
 
 @require_GET
+@cached_for_anonymous
 def open_society(request: HttpRequest) -> HttpResponse:
     """GET /open/: the whole society's figures (every branch, every public project)."""
     return _page(request, "disclosure/public_branch.html", _branch_context(society_branch(), society=True))
 
 
 @require_GET
+@cached_for_anonymous
 def open_branch(request: HttpRequest, pk: int) -> HttpResponse:
     """GET /open/b/<id>/: one branch and the branches under it."""
     return _page(request, "disclosure/public_branch.html", _branch_context(public_branch(pk), society=False))
 
 
 @require_GET
+@cached_for_anonymous
 def open_project(request: HttpRequest, pk: int) -> HttpResponse:
     """GET /open/p/<id>/: one project's figures, plan, disclosures and donors."""
     project = public_project(pk)
@@ -221,6 +266,7 @@ def open_project(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@cached_for_anonymous
 def open_project_donors(request: HttpRequest, pk: int) -> HttpResponse:
     """GET /open/p/<id>/donors/?before=<cursor>: the donor list, 50 a page, newest first."""
     project = public_project(pk)
@@ -250,12 +296,14 @@ def _days(request: HttpRequest, figures: Figures, title: str, back_url: str) -> 
 
 
 @require_GET
+@cached_for_anonymous
 def open_society_days(request: HttpRequest) -> HttpResponse:
     root = society_branch()
     return _days(request, branch_figures(root), root.name, reverse("disclosure:open_society"))
 
 
 @require_GET
+@cached_for_anonymous
 def open_branch_days(request: HttpRequest, pk: int) -> HttpResponse:
     branch = public_branch(pk)
     back = reverse("disclosure:open_branch", kwargs={"pk": branch.pk})
@@ -263,6 +311,7 @@ def open_branch_days(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@cached_for_anonymous
 def open_project_days(request: HttpRequest, pk: int) -> HttpResponse:
     project = public_project(pk)
     back = reverse("disclosure:open_project", kwargs={"pk": project.pk})
@@ -270,6 +319,7 @@ def open_project_days(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@cached_for_anonymous
 def open_disclosure_history(request: HttpRequest, series: UUID) -> HttpResponse:
     """GET /open/d/<series>/: every published version of one disclosure, newest first."""
     versions = list(disclosure_history(series).select_related("branch", "project"))

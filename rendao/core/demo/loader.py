@@ -212,4 +212,8 @@ def load_demo(*, donations: int = 0) -> LoadResult:
             use = funduse_demo_load()
             result.disbursements = use.disbursements
             result.goods_orders = use.orders
+            # Issue 7: disclosures published, corrected, drafted and overdue across the projects.
+            from rendao.core.demo.disclosures import disclosures_demo_load
+
+            disclosures_demo_load()
     return result
