@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -11,6 +12,7 @@ from django.urls import reverse
 from rendao.conftest import Personas
 from rendao.disclosure.services import disclosure_publish
 from rendao.disclosure.tests.helpers import draft
+from rendao.disclosure.views_public import LOG_SIZE_KEY
 from rendao.funds.tests.factories import donate, open_project, pay
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +24,12 @@ def english() -> Client:
     return client
 
 
-def test_a_repeated_visit_costs_one_query_and_a_new_gift_shows_at_once(personas: Personas) -> None:
+def a_second_passes() -> None:
+    # The log's size is re-read at most once a second; this is that second passing.
+    cache.delete(LOG_SIZE_KEY)
+
+
+def test_a_repeated_visit_costs_no_query_and_a_new_gift_shows_within_a_second(personas: Personas) -> None:
     project = open_project(personas.tree.city, personas.finance)
     pay(donate(project, amount_fen=12_300))
     url = reverse("disclosure:open_project", kwargs={"pk": project.pk})
@@ -32,16 +39,20 @@ def test_a_repeated_visit_costs_one_query_and_a_new_gift_shows_at_once(personas:
     with CaptureQueriesContext(connection) as queries:
         again = client.get(url)
     assert again.content == first.content
-    assert len(queries) == 1  # the log's size: has anything public happened?
+    assert len(queries) == 0
     pay(donate(project, amount_fen=45_600))
-    assert "¥579.00" in client.get(url).content.decode()
+    a_second_passes()
+    with CaptureQueriesContext(connection) as queries:
+        assert "¥579.00" in client.get(url).content.decode()
+    assert len(queries) > 1  # rendered afresh
 
 
-def test_a_publication_shows_at_once_on_the_society_page(personas: Personas) -> None:
+def test_a_publication_shows_within_a_second_on_the_society_page(personas: Personas) -> None:
     url = reverse("disclosure:open_society")
     client = english()
     assert "第三季度进展" not in client.get(url).content.decode()
     disclosure_publish(actor=personas.finance, disclosure=draft(personas.finance, personas.tree.city))
+    a_second_passes()
     assert "第三季度进展" in client.get(url).content.decode()
 
 
