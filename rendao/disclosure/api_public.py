@@ -67,6 +67,13 @@ class SpendingOut(Schema):
     by_category: list[LineOut]
     by_payee: list[LineOut]
     reserved_fen: int = Field(description="Approved and not yet paid: still in the balance.")
+    general_paid_out_fen: int = Field(
+        0,
+        description="Branch and society only: paid from the branches' general funds for no project "
+        "(not part of the projects' income = paid out + balance).",
+    )
+    general_by_category: list[LineOut] = []
+    general_by_payee: list[LineOut] = []
 
 
 class GoodsOut(Schema):
@@ -126,6 +133,9 @@ def _summary(scope: ScopeOut, f: Figures) -> SummaryOut:
             by_category=_lines(list(f.by_category)),
             by_payee=_lines(list(f.by_payee)),
             reserved_fen=f.reserved_fen,
+            general_paid_out_fen=f.general_paid_out_fen,
+            general_by_category=_lines(list(f.general_by_category)),
+            general_by_payee=_lines(list(f.general_by_payee)),
         ),
         balance_fen=f.balance_fen,
         goods=GoodsOut(

@@ -23,13 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
-    from django.db.models import QuerySet
-
     from rendao.core.models import Branch
     from rendao.funds.models import DailyTotal, FundraisingProject
 
@@ -93,6 +91,10 @@ class Figures:
     paid_out_fen: int = 0
     by_category: list[Line] = field(default_factory=list)
     by_payee: list[Line] = field(default_factory=list)
+    # Branch and society only: paid from a general fund, for no project.
+    general_paid_out_fen: int = 0
+    general_by_category: list[Line] = field(default_factory=list)
+    general_by_payee: list[Line] = field(default_factory=list)
     # Approved disbursements not paid yet (promised; still in the balance).
     reserved_fen: int = 0
     balance_fen: int = 0
@@ -124,6 +126,9 @@ class _Scope:
     lookups: dict[str, Any]
     # Set for one restricted project: its fund account is the balance.
     restricted_project: FundraisingProject | None = None
+    # Set for a branch subtree: its general-fund spending and goods given without
+    # a project are counted too.
+    branch_path: str | None = None
 
     def via(self, prefix: str) -> dict[str, Any]:
         """The same filter from a model that reaches the project through `prefix`."""
@@ -185,15 +190,13 @@ def _income(figures: Figures, scope: _Scope, period: Period | None) -> None:
     ]
 
 
-def _spending(figures: Figures, scope: _Scope, period: Period | None) -> None:
-    from rendao.disbursements.models import Category, Disbursement, Payment
+def _payment_lines(payments: QuerySet[Any]) -> tuple[int, list[Line], list[Line]]:
+    """Total paid, by category and by payee (with their documents on file) of `payments`."""
+    from rendao.disbursements.models import Category, Disbursement
 
-    payments = Payment.objects.filter(**scope.via("disbursement__project"))
-    if period is not None:
-        payments = payments.filter(paid_on__gte=period.start, paid_on__lte=period.end)
-    figures.paid_out_fen = _int(payments.aggregate(s=Sum("amount_fen"))["s"])
+    total = _int(payments.aggregate(s=Sum("amount_fen"))["s"])
     labels = dict(Category.choices)
-    figures.by_category = [
+    by_category = [
         Line(
             key=r["disbursement__category"],
             label=str(labels.get(r["disbursement__category"], r["disbursement__category"])),
@@ -222,7 +225,7 @@ def _spending(figures: Figures, scope: _Scope, period: Period | None) -> None:
             .annotate(n=Count("id"))
         )
         documents = {r["disbursement__payee_id"]: r["n"] for r in per_payee}
-    figures.by_payee = [
+    payee_lines = [
         Line(
             key=str(r["disbursement__payee_id"]),
             label=r["disbursement__payee__name"],
@@ -232,6 +235,27 @@ def _spending(figures: Figures, scope: _Scope, period: Period | None) -> None:
         )
         for r in by_payee
     ]
+    return total, by_category, payee_lines
+
+
+def _spending(figures: Figures, scope: _Scope, period: Period | None) -> None:
+    from rendao.disbursements.models import Disbursement, Payment
+
+    payments = Payment.objects.filter(**scope.via("disbursement__project"))
+    if period is not None:
+        payments = payments.filter(paid_on__gte=period.start, paid_on__lte=period.end)
+    figures.paid_out_fen, figures.by_category, figures.by_payee = _payment_lines(payments)
+    if scope.branch_path is not None:
+        # Paid from a general fund of a branch in the subtree: no project, so no
+        # project's income to set it against — shown apart, with its own sums.
+        general = Payment.objects.filter(
+            disbursement__project__isnull=True, disbursement__branch__path__startswith=scope.branch_path
+        )
+        if period is not None:
+            general = general.filter(paid_on__gte=period.start, paid_on__lte=period.end)
+        figures.general_paid_out_fen, figures.general_by_category, figures.general_by_payee = _payment_lines(
+            general
+        )
     # Reserved is what is promised now, whatever the period.
     figures.reserved_fen = _int(
         Disbursement.objects.filter(status__in=APPROVED_UNPAID, **scope.via("project")).aggregate(
@@ -240,10 +264,21 @@ def _spending(figures: Figures, scope: _Scope, period: Period | None) -> None:
     )
 
 
+def _goods_filter(scope: _Scope, via: str) -> Q:
+    """Goods of the scope's projects; for a branch subtree also goods given to its
+    branches for no project (`via` reaches the intake or order, which has both)."""
+    condition = Q(**scope.via(f"{via}__project"))
+    if scope.branch_path is not None:
+        condition |= Q(
+            **{f"{via}__project__isnull": True, f"{via}__branch__path__startswith": scope.branch_path}
+        )
+    return condition
+
+
 def _goods(figures: Figures, scope: _Scope, period: Period | None) -> None:
     from rendao.goods.models import Lot, Pick
 
-    lots = Lot.objects.filter(**scope.via("intake__project"))
+    lots = Lot.objects.filter(_goods_filter(scope, "intake"))
     if period is not None:
         lots = lots.filter(intake__received_on__gte=period.start, intake__received_on__lte=period.end)
     figures.goods_received = [
@@ -261,7 +296,7 @@ def _goods(figures: Figures, scope: _Scope, period: Period | None) -> None:
     figures.goods_received_value_fen = _int(
         lots.aggregate(s=Sum(F("quantity_received") * F("unit_value_fen")))["s"]
     )
-    picks = Pick.objects.filter(line__order__status__in=ISSUED_ORDERS, **scope.via("line__order__project"))
+    picks = Pick.objects.filter(_goods_filter(scope, "line__order"), line__order__status__in=ISSUED_ORDERS)
     if period is not None:
         start, end = _day_bounds(period)
         picks = picks.filter(line__order__issued_at__gte=start, line__order__issued_at__lt=end)
@@ -421,8 +456,11 @@ def project_figures(project: FundraisingProject, period: Period | None = None) -
 
 
 def branch_figures(branch: Branch, period: Period | None = None) -> Figures:
-    """The figures of every project of `branch` and the branches under it (the city
-    branch = the society). Money only: by_day is by the day across projects."""
+    """The figures of every public project of `branch` and the branches under it
+    (the city branch = the society): income and spending of those projects (by_day
+    is by the day across them), plus what the subtree's general funds paid out for
+    no project (`general_*`, apart: their income is not all online gifts) and goods
+    given to its branches for no project."""
     from rendao.funds.models import FundraisingProject
     from rendao.funds.selectors import PUBLIC_STATUSES
 
@@ -430,7 +468,25 @@ def branch_figures(branch: Branch, period: Period | None = None) -> Figures:
     raised = FundraisingProject.objects.filter(**lookups).aggregate(
         r=Sum("raised_fen"), n=Sum("donation_count")
     )
-    figures = _figures(_Scope(lookups=lookups), period, (_int(raised["r"]), _int(raised["n"])))
+    scope = _Scope(lookups=lookups, branch_path=branch.path)
+    figures = _figures(scope, period, (_int(raised["r"]), _int(raised["n"])))
+    f = figures
+    f.checks.extend(
+        [
+            _check(
+                "general_paid_out_by_category",
+                _("Paid from general funds = sum by category"),
+                f.general_paid_out_fen,
+                sum(line.amount_fen for line in f.general_by_category),
+            ),
+            _check(
+                "general_paid_out_by_payee",
+                _("Paid from general funds = sum by payee"),
+                f.general_paid_out_fen,
+                sum(line.amount_fen for line in f.general_by_payee),
+            ),
+        ]
+    )
     if period is None:
         figures.checks.extend(_restricted_funds_check(lookups))
     return figures
