@@ -35,7 +35,7 @@ from rendao.disclosure.selectors import disclosure_history, disclosures_public
 from rendao.funds import selectors as funds_selectors
 from rendao.funds.models import Donation, FundraisingProject
 from rendao.funds.payments import CHANNEL_LABELS
-from rendao.ledger.models import LedgerHead
+from rendao.ledger.selectors import ledger_size
 
 RECENT_DAYS = 30
 DONORS_PER_PAGE = 50
@@ -55,7 +55,7 @@ LOG_SIZE_SECONDS = 1
 def _log_size() -> int:
     size = cache.get(LOG_SIZE_KEY)
     if size is None:
-        size = LedgerHead.objects.filter(pk=1).values_list("size", flat=True).first() or 0
+        size = ledger_size()
         cache.set(LOG_SIZE_KEY, size, LOG_SIZE_SECONDS)
     return int(size)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from rendao.ledger import merkle
-from rendao.ledger.models import Checkpoint, Entry, NodeHash
+from rendao.ledger.models import Checkpoint, Entry, LedgerHead, NodeHash
 from rendao.ledger.note import Checkpoint as CheckpointBody
 from rendao.ledger.note import Note, NoteError, Verifier
 
@@ -22,6 +22,11 @@ def hash_reader(nodes: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes
     for level, index in nodes:
         query |= Q(level=level, index=index)
     return {(n.level, n.index): bytes(n.hash) for n in NodeHash.objects.filter(query)}
+
+
+def ledger_size() -> int:
+    """How many entries the log holds (committed): grows with every logged event."""
+    return LedgerHead.objects.filter(pk=1).values_list("size", flat=True).first() or 0
 
 
 def latest_checkpoint() -> Checkpoint | None:
